@@ -1,0 +1,189 @@
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from audit.services import audit_record
+from reconi.levels import AssuranceLevel
+from reconi.roles import is_support, require_support
+from users.models import Means, User
+
+from .models import Membership, Organization, Representative
+
+MANAGE_PERMISSION = "organizations.manage_organization"
+
+
+@transaction.atomic
+def membership_link(*, actor: User, user: User, organization: Organization, via=None) -> Membership:
+    """Link a user to an organisation, so its managers can see and authorize them.
+
+    Support staff link directly; a user links themselves only by accepting a link
+    request (``via``) addressed to them for this organisation (rule 9).
+    """
+    if not is_support(actor):
+        if via is None or actor.pk != user.pk or getattr(via, "organization_id", None) != organization.pk:
+            raise PermissionDenied("A link needs support staff or the user's own acceptance.")
+    if Membership.objects.filter(user=user, organization=organization).exists():
+        raise ValidationError(
+            _("%(user)s is already linked to %(organization)s.") % {"user": user, "organization": organization.name},
+            code="duplicate_link",
+        )
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(user=user, organization=organization)
+    except IntegrityError as exc:  # a simultaneous link won the race
+        raise ValidationError(
+            _("%(user)s is already linked to %(organization)s.") % {"user": user, "organization": organization.name},
+            code="duplicate_link",
+        ) from exc
+    audit_record(
+        actor=actor,
+        action="membership.link",
+        obj=membership,
+        organization=organization,
+        data={"user": user.email, "via": getattr(via, "pk", None)},
+    )
+    return membership
+
+
+@transaction.atomic
+def manager_appoint(
+    *,
+    actor: User,
+    user: User,
+    organization: Organization,
+    level: str,
+    until: datetime.date | None = None,
+    appointment=None,
+) -> Membership:
+    """Give ``user`` the manager role, as a representative's signed form asks.
+
+    Only support staff carry this out, after the representatives signed
+    (rule 10); a manager never appoints a manager. The level must equal the
+    manager's own means (rule 3) and the role cannot outlive it (rule 11).
+    """
+    require_support(actor)
+    if Organization.objects.managed_by(actor).exists():
+        raise PermissionDenied("A manager cannot appoint a manager.")
+    if level not in AssuranceLevel.values:
+        raise ValidationError({"level": _("Unknown assurance level.")})
+    means = Means.objects.active().filter(owner=user).first()
+    if means is None:
+        raise ValidationError(_("%(user)s has no active means.") % {"user": user})
+    if means.level != level:
+        raise ValidationError(
+            {
+                "level": _(
+                    "Manager rights at %(level)s need a means of level %(level)s; "
+                    "%(user)s has %(means)s. Upgrade the means first."
+                )
+                % {"level": level, "user": user, "means": means.level}
+            },
+            code="level_mismatch",
+        )
+    until = until or means.valid_until
+    if until > means.valid_until:
+        raise ValidationError(
+            {
+                "until": _("Manager rights end with the manager's own means on %(date)s.")
+                % {"date": means.valid_until.isoformat()}
+            }
+        )
+    membership, _created = Membership.objects.select_for_update().get_or_create(user=user, organization=organization)
+    membership.manager_level = level
+    membership.manager_until = until
+    membership.manager_appointed_at = timezone.now()
+    membership.save()
+    assign_perm(MANAGE_PERMISSION, user, organization)
+    audit_record(
+        actor=actor,
+        action="manager.appoint",
+        obj=membership,
+        organization=organization,
+        data={
+            "user": user.email,
+            "level": level,
+            "until": until.isoformat(),
+            "appointment": getattr(appointment, "pk", None),
+        },
+    )
+    return membership
+
+
+@transaction.atomic
+def manager_withdraw(*, actor: User, membership: Membership, reason: str = "") -> Membership:
+    require_support(actor)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if not membership.manager_level:
+        raise ValidationError(_("%(user)s is not a manager.") % {"user": membership.user})
+    old_level = membership.manager_level
+    membership.manager_level = None
+    membership.manager_until = None
+    membership.manager_appointed_at = None
+    membership.save()
+    remove_perm(MANAGE_PERMISSION, membership.user, membership.organization)
+    audit_record(
+        actor=actor,
+        action="manager.withdraw",
+        obj=membership,
+        organization=membership.organization,
+        data={"user": membership.user.email, "level": old_level, "reason": reason},
+    )
+    return membership
+
+
+@transaction.atomic
+def organization_create(
+    *, actor: User, name: str, kvk_number: str, branch_number: str = "", rsin: str = "", email_domain: str = ""
+) -> Organization:
+    require_support(actor)
+    organization = Organization(
+        name=name, kvk_number=kvk_number, branch_number=branch_number, rsin=rsin, email_domain=email_domain
+    )
+    organization.full_clean()
+    organization.save()
+    audit_record(
+        actor=actor,
+        action="organization.create",
+        obj=organization,
+        organization=organization,
+        data={"kvk_number": kvk_number, "name": name},
+    )
+    return organization
+
+
+@transaction.atomic
+def representative_add(
+    *,
+    actor: User,
+    organization: Organization,
+    name: str,
+    email: str,
+    date_of_birth: datetime.date,
+    authority: str,
+    extract_date: datetime.date,
+    user: User | None = None,
+) -> Representative:
+    require_support(actor)
+    representative = Representative(
+        organization=organization,
+        name=name,
+        email=email.lower(),
+        date_of_birth=date_of_birth,
+        authority=authority,
+        extract_date=extract_date,
+        user=user,
+    )
+    representative.full_clean()
+    representative.save()
+    audit_record(
+        actor=actor,
+        action="representative.add",
+        obj=representative,
+        organization=organization,
+        data={"name": name, "authority": authority},
+    )
+    return representative

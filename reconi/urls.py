@@ -1,0 +1,23 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from reconi import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
+
+urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("manage/", include("authorizations.urls")),
+    path("", include("users.urls")),
+    prefix_default_language=False,
+)
+
+handler403 = "reconi.views.permission_denied"
+handler404 = "reconi.views.page_not_found"
+handler500 = "reconi.views.server_error"

@@ -1,0 +1,92 @@
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from reconi.levels import AssuranceLevel
+from reconi.roles import require_support
+
+from .models import Means, User
+
+VALID_PERIODS = (1, 3, 5)
+
+
+def check_period(years: int) -> int:
+    try:
+        years = int(years)
+    except (TypeError, ValueError):
+        years = 0
+    if years not in VALID_PERIODS:
+        raise ValidationError({"period": _("Choose a period of 1, 3 or 5 years.")}, code="invalid_period")
+    return years
+
+
+@transaction.atomic
+def means_issue(
+    *,
+    actor: User,
+    owner: User,
+    level: str,
+    type: str = Means.Type.PASSWORD_TOTP,
+    years: int = 3,
+    valid_from: datetime.date | None = None,
+    organization=None,
+) -> Means:
+    """Issue a personal means to ``owner`` (support fulfils a request)."""
+    require_support(actor)
+    years = check_period(years)
+    if level not in AssuranceLevel.values:
+        raise ValidationError({"level": _("Unknown assurance level.")})
+    # Lock the person so two fulfilments cannot both issue an active means.
+    User.objects.select_for_update().get(pk=owner.pk)
+    if Means.objects.active().filter(owner=owner).exists():
+        raise ValidationError(_("%(person)s already has an active means; upgrade it instead.") % {"person": owner})
+    # A means past its end date steps aside for the new one (one active per person).
+    Means.objects.filter(owner=owner, status=Means.Status.ACTIVE).update(status=Means.Status.REPLACED)
+    valid_from = valid_from or timezone.localdate()
+    means = Means.objects.create(
+        owner=owner,
+        level=level,
+        type=type,
+        valid_from=valid_from,
+        valid_until=valid_from + relativedelta(years=years),
+        status=Means.Status.ACTIVE,
+    )
+    audit_record(
+        actor=actor,
+        action="means.issue",
+        obj=means,
+        organization=organization,
+        data={"owner": owner.email, "level": level, "valid_until": means.valid_until.isoformat()},
+    )
+    return means
+
+
+@transaction.atomic
+def means_upgrade(
+    *, actor: User, means: Means, level: str, organization=None, identity_check: dict | None = None
+) -> Means:
+    """Raise a means to a higher level; the person keeps their authorizations."""
+    require_support(actor)
+    means = Means.objects.select_for_update().get(pk=means.pk)
+    if level not in AssuranceLevel.values:
+        raise ValidationError({"level": _("Unknown assurance level.")})
+    if AssuranceLevel.rank(level) <= AssuranceLevel.rank(means.level):
+        raise ValidationError({"level": _("An upgrade must be to a level above %(level)s.") % {"level": means.level}})
+    if not means.is_active_on():
+        raise ValidationError(_("Only an active means can be upgraded."))
+    old = means.level
+    means.level = level
+    means.save(update_fields=["level"])
+    audit_record(
+        actor=actor,
+        action="means.upgrade",
+        obj=means,
+        organization=organization,
+        data={"owner": means.owner.email, "from": old, "to": level, "identity_check": identity_check or {}},
+    )
+    return means
