@@ -1,11 +1,8 @@
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from organizations.models import Organization
+from reconi.permissions import managed_organizations, manager_required
 
 
+@manager_required
 def overview(request):
-    organizations = Organization.objects.managed_by(request.user)
-    if not organizations.exists():
-        raise PermissionDenied
-    return render(request, "authorizations/overview.html", {"organizations": organizations})
+    return render(request, "authorizations/overview.html", {"organizations": managed_organizations(request)})

@@ -1,5 +1,6 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -7,13 +8,16 @@ from reconi import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("manage/users/", include("users.manage_urls")),
+    path("manage/requests/", include("requests_app.urls")),
     path("manage/", include("authorizations.urls")),
+    path("", include("requests_app.public_urls")),
     path("", include("users.urls")),
     prefix_default_language=False,
 )

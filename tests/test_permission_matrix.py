@@ -1,0 +1,138 @@
+"""Every named URL, for every persona. A URL name missing here fails the suite,
+so a new view cannot ship without its row.
+
+Expectations: an int is the status code; LOGIN is a redirect to the login page;
+NOT_LOGIN is any 2xx/3xx that is not the login redirect (a form posted and
+redirected, for example).
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import login
+from tests.factories import AuthorizationFactory
+
+LOGIN = "login"
+NOT_LOGIN = "ok"
+PERSONAS = ["anonymous", "plain", "manager", "other_manager", "support"]
+
+
+@dataclass
+class Case:
+    expect: dict
+    method: str = "get"
+    kwargs: Callable = lambda world: {}  # noqa: E731
+    data: Callable = lambda world: {}  # noqa: E731
+    query: str = ""
+
+
+def everyone(status):
+    return {persona: status for persona in PERSONAS}
+
+
+def signed_in(status, anonymous=LOGIN):
+    return {"anonymous": anonymous, **{p: status for p in PERSONAS if p != "anonymous"}}
+
+
+MANAGER_ONLY = {"anonymous": LOGIN, "plain": 403, "manager": 200, "other_manager": 200, "support": 403}
+
+
+def own_object(manager_status):
+    """An object of the manager's organisation: outsiders get 404, non-managers 403."""
+    return {"anonymous": LOGIN, "plain": 403, "manager": manager_status, "other_manager": 404, "support": 403}
+
+
+MATRIX: dict[str, Case] = {
+    "healthz": Case(expect=everyone(200)),
+    "set_language": Case(method="post", data=lambda w: {"language": "en", "next": "/"}, expect=everyone(302)),
+    "home": Case(expect=signed_in(200)),
+    "manage_overview": Case(expect=MANAGER_ONLY),
+}
+
+# URL names served by django.contrib.admin and allauth: their own permission
+# model (staff login, allauth's login flow) applies; the admin gets its own tests.
+EXTERNAL_PREFIXES = ("admin:",)
+EXTERNAL_MODULES = ("allauth.",)
+
+
+def _walk(resolver, namespace=""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            module = getattr(pattern.callback, "__module__", "") or ""
+            yield f"{namespace}{pattern.name}", module
+
+
+def project_url_names() -> set[str]:
+    names = set()
+    for name, module in _walk(get_resolver()):
+        if name.startswith(EXTERNAL_PREFIXES) or module.startswith(EXTERNAL_MODULES):
+            continue
+        names.add(name)
+    return names
+
+
+def test_every_url_name_is_in_the_matrix():
+    unknown = project_url_names() - set(MATRIX)
+    assert not unknown, f"URL names without a row in the permission matrix: {sorted(unknown)}"
+
+
+def test_matrix_has_no_stale_rows():
+    stale = set(MATRIX) - project_url_names()
+    assert not stale, f"Rows for URL names that no longer exist: {sorted(stale)}"
+
+
+@dataclass
+class World:
+    personas: dict = field(default_factory=dict)
+    objects: dict = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@pytest.fixture
+def world(anna, bram, daan, pim, support, org, other_org, service_eh2):
+    authorization = AuthorizationFactory(user=bram, organization=org, service=service_eh2)
+    expired = AuthorizationFactory(user=bram, organization=org, service=service_eh2, expired=True)
+    return World(
+        personas={"plain": pim, "manager": anna, "other_manager": daan, "support": support},
+        objects={
+            "org": org,
+            "other_org": other_org,
+            "bram": bram,
+            "anna": anna,
+            "authorization": authorization,
+            "expired": expired,
+        },
+    )
+
+
+def _outcome(response) -> int | str:
+    if response.status_code in (301, 302) and "/accounts/login/" in response.get("Location", ""):
+        return LOGIN
+    return response.status_code
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("url_name", sorted(MATRIX))
+def test_permission_matrix(client, world, url_name, persona):
+    case = MATRIX[url_name]
+    if persona != "anonymous":
+        login(client, world.personas[persona])
+    url = reverse(url_name, kwargs=case.kwargs(world)) + case.query
+    response = getattr(client, case.method)(url, data=case.data(world))
+    expected = case.expect[persona]
+    outcome = _outcome(response)
+    if expected == NOT_LOGIN:
+        assert outcome != LOGIN and response.status_code < 400, (url_name, persona, response.status_code)
+    else:
+        assert outcome == expected, (url_name, persona, response.status_code)
