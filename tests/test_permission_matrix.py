@@ -6,8 +6,8 @@ NOT_LOGIN is any 2xx/3xx that is not the login redirect (a form posted and
 redirected, for example).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse

@@ -1,0 +1,1 @@
+"""The Permissions list and its row actions (revoke, renew, activate)."""

@@ -1,0 +1,1 @@
+"""Request new permissions: organisation -> user -> level -> services -> review -> confirm."""
