@@ -20,9 +20,9 @@ def healthz(request):
 
     if settings.CELERY_BROKER_URL:
         try:
-            from reconi.celery import app
+            from kombu import Connection
 
-            with app.connection_for_write() as conn:
+            with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
                 conn.ensure_connection(max_retries=1, timeout=2)
             status["broker"] = "ok"
         except Exception as exc:  # noqa: BLE001
