@@ -13,10 +13,17 @@ from django.urls import reverse
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The browser tests allow sync ORM calls beside Playwright's loop; a deployment never does.
+_NOT_INHERITED = {"DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def _clean_env(**env) -> dict:
+    return {**{k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}, **env}
+
+
 def _run(code: str, env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL"}}
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], cwd=ROOT, env=_clean_env(**env), capture_output=True, text=True, timeout=60
     )
 
 
