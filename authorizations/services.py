@@ -66,7 +66,9 @@ def _check_level(
 
 def _lock(authorization: Authorization, actor: User) -> tuple[Authorization, str | None]:
     locked = (
-        Authorization.objects.select_for_update()
+        # of=("self",): PostgreSQL cannot lock the nullable side of the outer joins
+        # to service and provider, and only this row needs the lock.
+        Authorization.objects.select_for_update(of=("self",))
         .select_related("user", "organization", "service", "provider")
         .get(pk=authorization.pk)
     )
