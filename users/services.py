@@ -15,12 +15,12 @@ from .models import Means, User
 VALID_PERIODS = (1, 3, 5)
 
 
-def check_period(years: int) -> int:
-    try:
-        years = int(years)
-    except (TypeError, ValueError):
-        years = 0
-    if years not in VALID_PERIODS:
+def check_period(years: int | str) -> int:
+    """Exactly 1, 3 or 5 (rule 5), as an int or the digits a form posts; int() would
+    have turned 1.5 or True into a valid period."""
+    if isinstance(years, str) and years.strip().isdigit():
+        years = int(years.strip())
+    if isinstance(years, bool) or not isinstance(years, int) or years not in VALID_PERIODS:
         raise ValidationError({"period": _("Choose a period of 1, 3 or 5 years.")}, code="invalid_period")
     return years
 
