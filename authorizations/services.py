@@ -137,15 +137,29 @@ def authorization_grant(
 
 
 @transaction.atomic
-def authorization_renew(*, actor: User, authorization: Authorization, years: int) -> Authorization:
-    """Extend by exactly 1, 3 or 5 years from the current end date (rule 5)."""
+def authorization_renew(
+    *, actor: User, authorization: Authorization, years: int, expected_valid_until: datetime.date | None = None
+) -> Authorization:
+    """Extend by exactly 1, 3 or 5 years from the current end date (rule 5).
+
+    The renewal applies to the end date the caller saw: ``expected_valid_until``,
+    or else the end date of the ``authorization`` passed in. If another renewal
+    moved it meanwhile (ten clicks on "Renew"), nothing is extended twice.
+    """
     years = check_period(years)
+    seen_until = expected_valid_until or authorization.valid_until
     authorization, ceiling = _lock(authorization, actor)
     status = authorization.status
     if status == AuthorizationStatus.REVOKED:
         raise ValidationError(_("A revoked authorization cannot be renewed; request a new one."), code="revoked")
     if status == AuthorizationStatus.EXPIRED:
         raise ValidationError(_("This authorization has expired; activate it instead."), code="expired")
+    if authorization.valid_until != seen_until:
+        raise ValidationError(
+            _("This authorization was renewed meanwhile and now runs until %(date)s; it was not renewed again.")
+            % {"date": authorization.valid_until.isoformat()},
+            code="renewed_meanwhile",
+        )
     _check_level(
         user=authorization.user,
         organization=authorization.organization,
