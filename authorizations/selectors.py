@@ -278,3 +278,12 @@ def service_provider_search(*, q: str, services=(), limit: int = WIZARD_SEARCH_L
         return ServiceProvider.objects.order_by("name")[:limit]
     query = Q(name__icontains=q) | Q(oin=q) | Q(pk__in={service.provider_id for service in services})
     return ServiceProvider.objects.filter(query).order_by("name")[:limit]
+
+
+def identical_authorization_in_force(*, user, organization: Organization, level: str, scope: str, service, provider):
+    """An authorization in force with exactly this target and level (granting it again would duplicate it)."""
+    return (
+        Authorization.objects.in_force()
+        .filter(user=user, organization=organization, level=level, scope=scope)
+        .filter(service=service, provider=provider)
+    )

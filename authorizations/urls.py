@@ -1,9 +1,10 @@
 from django.urls import path
 
-from .views import overview
+from .views import overview, wizard
 
 urlpatterns = [
     path("", overview.overview, name="manage_overview"),
+    path("permissions/new/", wizard.permission_new, name="permission_new"),
     # Added by the Permissions work (issue 3):
     #   permissions/                      permission_list        views.permissions
     #   permissions/new/                  permission_new         views.wizard
