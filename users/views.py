@@ -1,4 +1,5 @@
 from django.shortcuts import render
+from django.utils import timezone
 
 from authorizations.selectors import authorizations_of_user
 
@@ -13,5 +14,6 @@ def home(request):
         {
             "means_list": means_of_user(user=request.user),
             "authorizations": authorizations_of_user(user=request.user),
+            "today": timezone.localdate(),
         },
     )
