@@ -1,18 +1,47 @@
-"""Sending email. Every email of the portal goes through ``email_queue``.
+"""Sending email. Every email of the portal goes through the outbox.
 
-It renders the templates ``notifications/email/<kind>_subject.txt``,
-``<kind>_body.txt`` and ``<kind>_body.html`` in the recipient's language and
-hands the message over after the surrounding transaction commits, so a rolled
-back change sends nothing.
+``email_queue`` renders ``notifications/email/<kind>_subject.txt``, ``<kind>_body.txt``
+and ``<kind>_body.html`` in the recipient's language, stores the result as an
+``OutboxEmail`` row (with its attachments) in the caller's transaction, and asks
+for delivery only after that transaction commits: a rolled back change sends
+nothing. Delivery claims a row under a row lock, so two workers never send the
+same row; an SMTP failure leaves it pending for a later attempt.
+
+``renewal_reminders_send`` is the reminder job (rule 14), run daily by beat and by
+``manage.py send_renewal_reminders``.
 """
 
-from dataclasses import dataclass
+import datetime
+import hashlib
+import logging
+import smtplib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+
+from .models import OutboxAttachment, OutboxEmail, RenewalReminder
+from .selectors import DueItem, managers_of, reminders_due
+
+logger = logging.getLogger("reconi.notifications")
+
+Status = OutboxEmail.Status
+
+# A digest lists at most this many rows (and preselects them on the renew page).
+DIGEST_MAX_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -22,10 +51,19 @@ class Attachment:
     mimetype: str = "application/pdf"
 
 
-def _recipient(to) -> tuple[str, str]:
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def _recipient(to) -> tuple[str, object | None, str]:
+    """(address, user or None, language) of a User, a Representative-like object or a plain address."""
     if isinstance(to, str):
-        return to, settings.LANGUAGE_CODE
-    return to.email, getattr(to, "language", None) or settings.LANGUAGE_CODE
+        return to.strip(), None, settings.LANGUAGE_CODE
+    from users.models import User
+
+    user = to if isinstance(to, User) else None
+    language = getattr(to, "language", None) or settings.LANGUAGE_CODE
+    return (getattr(to, "email", "") or "").strip(), user, language
 
 
 def email_render(*, kind: str, language: str, context: dict) -> tuple[str, str, str]:
@@ -34,7 +72,27 @@ def email_render(*, kind: str, language: str, context: dict) -> tuple[str, str, 
         subject = render_to_string(f"notifications/email/{kind}_subject.txt", context).strip()
         text = render_to_string(f"notifications/email/{kind}_body.txt", context)
         html = render_to_string(f"notifications/email/{kind}_body.html", context)
-    return " ".join(subject.split()), text, html
+    return " ".join(subject.split())[:300], text, html
+
+
+def _email_build(*, kind: str, to, context: dict, dedupe_key: str | None, language: str | None) -> OutboxEmail:
+    """An unsaved row: rendered, or failed with the reason. Never raises for bad input."""
+    address, user, default_language = _recipient(to)
+    language = language or default_language
+    email = OutboxEmail(kind=kind, to=address, recipient=user, language=language, dedupe_key=dedupe_key)
+    if not address:
+        email.status = Status.FAILED
+        email.last_error = "No email address for the recipient."
+        logger.error("Outbox: %s has no address (%s)", kind, dedupe_key)
+    try:
+        email.subject, email.body_text, email.body_html = email_render(
+            kind=kind, language=language, context={"recipient": to, **context}
+        )
+    except Exception as exc:  # noqa: BLE001 - a broken template fails its row, not the caller or the batch
+        email.status = Status.FAILED
+        email.last_error = f"Rendering failed: {exc.__class__.__name__}: {exc}"
+        logger.exception("Outbox: rendering %s failed", kind)
+    return email
 
 
 def email_queue(
@@ -43,18 +101,395 @@ def email_queue(
     to,
     context: dict,
     dedupe_key: str | None = None,
-    attachments: tuple[Attachment, ...] = (),
+    attachments: Iterable[Attachment] = (),
     language: str | None = None,
-) -> None:
-    address, default_language = _recipient(to)
-    language = language or default_language
-    subject, text, html = email_render(kind=kind, language=language, context={"recipient": to, **context})
+) -> OutboxEmail | None:
+    """Queue one email; None when ``dedupe_key`` was queued before (nothing is inserted)."""
+    if dedupe_key and OutboxEmail.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    email = _email_build(kind=kind, to=to, context=context, dedupe_key=dedupe_key, language=language)
+    try:
+        # A savepoint: losing a race on the dedupe key must not break the caller's transaction.
+        with transaction.atomic():
+            email.save()
+            OutboxAttachment.objects.bulk_create(
+                OutboxAttachment(email=email, filename=a.filename, mimetype=a.mimetype, content=bytes(a.content))
+                for a in attachments
+            )
+    except IntegrityError:
+        if dedupe_key and OutboxEmail.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    if email.status == Status.PENDING:
+        transaction.on_commit(partial(_schedule_delivery, email.pk), robust=True)
+    return email
 
-    def send() -> None:
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [address])
-        message.attach_alternative(html, "text/html")
-        for attachment in attachments:
-            message.attach(attachment.filename, attachment.content, attachment.mimetype)
-        message.send()
 
-    transaction.on_commit(send)
+def _schedule_delivery(email_id: int) -> None:
+    # robust on_commit: if the broker is down the row stays pending and the sweep sends it.
+    from .tasks import email_deliver_task
+
+    email_deliver_task.delay(email_id)
+
+
+def _schedule_flush() -> None:
+    from .tasks import outbox_flush_task
+
+    outbox_flush_task.delay()
+
+
+# Delivery ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    status: str  # "sent", "failed", "retry" or "skipped"
+    retry_in: int | None = None
+    # The server is unreachable: pointless to try the rest of a batch now.
+    server_down: bool = False
+
+
+SKIPPED = DeliveryResult("skipped")
+
+
+def _backoff(attempts: int) -> int:
+    base = _setting("NOTIFICATIONS_RETRY_BACKOFF", 60)
+    return min(base * 2 ** max(attempts - 1, 0), _setting("NOTIFICATIONS_RETRY_BACKOFF_MAX", 1800))
+
+
+def _classify(exc: Exception) -> tuple[bool, bool]:
+    """(permanent, server_down) for a sending error."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _message in exc.recipients.values()), False
+    if isinstance(exc, smtplib.SMTPDataError):
+        return exc.smtp_code >= 500, False
+    if isinstance(exc, ValueError | UnicodeError):  # an address Django cannot even encode
+        return True, False
+    # Disconnects, refused connections, timeouts, authentication: the server, not the message.
+    return False, True
+
+
+def _message(email: OutboxEmail, connection) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        email.subject,
+        email.body_text,
+        settings.DEFAULT_FROM_EMAIL,
+        [email.to],
+        connection=connection,
+        headers={"Message-ID": email.message_id, "Auto-Submitted": "auto-generated"},
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    for attachment in email.attachments.all():
+        message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
+    return message
+
+
+def _undeliverable(email: OutboxEmail) -> str:
+    if not email.to:
+        return "No email address for the recipient."
+    if not (email.subject and email.body_text):
+        return "Nothing to send: the email could not be rendered."
+    return ""
+
+
+def _deliver_locked(email: OutboxEmail, connection) -> DeliveryResult:
+    """Send a row the caller holds locked and save the outcome in the caller's transaction.
+
+    If the process dies between the SMTP hand-over and the commit, the row is sent
+    again with the same Message-ID (at least once); no outcome is lost.
+    """
+    now = timezone.now()
+    email.attempts += 1
+    problem = _undeliverable(email)
+    if problem:
+        email.status, email.last_error = Status.FAILED, problem
+        email.save(update_fields=["status", "last_error", "attempts"])
+        return DeliveryResult("failed")
+    try:
+        _open(connection)
+        sent = _message(email, connection).send()
+        if not sent:
+            raise ValueError("The backend accepted no recipient.")
+    except (smtplib.SMTPException, OSError, ValueError, UnicodeError) as exc:
+        permanent, server_down = _classify(exc)
+        email.last_error = f"{now:%Y-%m-%d %H:%M:%S} {exc.__class__.__name__}: {exc}"[:2000]
+        if permanent or email.attempts >= _setting("NOTIFICATIONS_MAX_ATTEMPTS", 10):
+            email.status = Status.FAILED
+            email.save(update_fields=["status", "last_error", "attempts"])
+            logger.warning("Outbox: email %s failed for good: %s", email.pk, email.last_error)
+            return DeliveryResult("failed", server_down=server_down)
+        retry_in = _backoff(email.attempts)
+        email.next_attempt_at = now + datetime.timedelta(seconds=retry_in)
+        email.save(update_fields=["last_error", "attempts", "next_attempt_at"])
+        logger.info("Outbox: email %s will be retried in %ss: %s", email.pk, retry_in, email.last_error)
+        if server_down:
+            _close(connection)
+        return DeliveryResult("retry", retry_in=retry_in, server_down=server_down)
+    email.status, email.sent_at = Status.SENT, now
+    email.save(update_fields=["status", "sent_at", "attempts"])
+    return DeliveryResult("sent")
+
+
+def _open(connection) -> None:
+    # Keep one SMTP session for a whole batch; the file backend would put the batch in one file.
+    if isinstance(connection, SMTPBackend):
+        connection.open()
+
+
+def _close(connection) -> None:
+    try:
+        connection.close()
+    except (smtplib.SMTPException, OSError):  # already gone; the outcome is saved
+        logger.debug("Outbox: closing the mail connection failed", exc_info=True)
+
+
+def email_deliver(*, email_id: int) -> DeliveryResult:
+    """Deliver one row if it is still pending and no other worker holds it."""
+    connection = get_connection()
+    try:
+        with transaction.atomic():
+            email = (
+                OutboxEmail.objects.select_for_update(skip_locked=True)
+                .filter(pk=email_id, status=Status.PENDING)
+                .first()
+            )
+            if email is None:
+                return SKIPPED
+            return _deliver_locked(email, connection)
+    finally:
+        _close(connection)
+
+
+@dataclass
+class FlushResult:
+    sent: int = 0
+    failed: int = 0
+    retry: int = 0
+
+    @property
+    def processed(self) -> int:
+        return self.sent + self.failed + self.retry
+
+
+def outbox_flush(*, limit: int | None = None) -> FlushResult:
+    """Deliver pending rows that are due, one row lock and one commit per row.
+
+    Workers running this side by side share the work: each skips rows another holds.
+    """
+    result = FlushResult()
+    now = timezone.now()
+    connection = get_connection()
+    try:
+        while limit is None or result.processed < limit:
+            with transaction.atomic():
+                email = (
+                    OutboxEmail.objects.select_for_update(skip_locked=True)
+                    .filter(status=Status.PENDING, next_attempt_at__lte=now)
+                    .order_by("next_attempt_at", "id")
+                    .first()
+                )
+                if email is None:
+                    break
+                outcome = _deliver_locked(email, connection)
+            setattr(result, outcome.status, getattr(result, outcome.status) + 1)
+            if outcome.server_down:
+                break
+    finally:
+        _close(connection)
+    return result
+
+
+@transaction.atomic
+def email_resend(*, actor, email: OutboxEmail) -> OutboxEmail:
+    """Support: send a failed or sent email (again). Attempts start over."""
+    if not (actor.is_active and actor.is_staff and actor.has_perm("notifications.change_outboxemail")):
+        raise PermissionDenied("Only support staff can resend an email.")
+    email = OutboxEmail.objects.select_for_update().get(pk=email.pk)
+    if email.status == Status.PENDING:
+        return email
+    if not (email.subject and email.body_text):
+        raise ValidationError(
+            _("This email could not be rendered (%(error)s); queue it anew instead.") % {"error": email.last_error},
+            code="not_rendered",
+        )
+    previous = email.status
+    email.status = Status.PENDING
+    email.sent_at = None
+    email.attempts = 0
+    email.resends += 1
+    email.next_attempt_at = timezone.now()
+    email.save(update_fields=["status", "sent_at", "attempts", "resends", "next_attempt_at"])
+    audit_record(
+        actor=actor,
+        action="email.resend",
+        obj=email,
+        data={"to": email.to, "kind": email.kind, "previous_status": previous},
+    )
+    transaction.on_commit(partial(_schedule_delivery, email.pk), robust=True)
+    return email
+
+
+# Renewal reminders (rule 14) ---------------------------------------------------------------------
+
+
+@dataclass
+class PlannedEmail:
+    kind: str
+    recipient: object
+    items: list[DueItem]
+    context: dict = field(default_factory=dict)
+
+    @property
+    def dedupe_key(self) -> str:
+        # Derived from the reminders it carries: the same reminders can never make two emails.
+        digest = hashlib.sha256("|".join(sorted(item.key for item in self.items)).encode()).hexdigest()[:24]
+        role = "user" if self.kind == "renewal_reminder_user" else "manager"
+        return f"reminder:{role}:{self.recipient.pk}:{digest}"
+
+
+@dataclass
+class ReminderRun:
+    due: int = 0
+    claimed: int = 0
+    queued: int = 0
+    failed: int = 0
+    plan: list[PlannedEmail] = field(default_factory=list)
+
+
+def _localized_path(name: str, fallback: str, language: str) -> str:
+    with translation.override(language):
+        try:
+            return reverse(name)
+        except NoReverseMatch:  # the page is not there yet: its agreed address
+            prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
+            return prefix + fallback
+
+
+def _claim(items: list[DueItem], run: uuid.UUID) -> list[DueItem]:
+    """Insert a ledger row per reminder; keep the ones this run inserted.
+
+    ON CONFLICT DO NOTHING on the unique key: a concurrent run's insert of the same
+    key waits for ours to commit and then inserts nothing. Sorted keys keep two
+    runs from locking each other in opposite orders.
+    """
+    rows = sorted(
+        (
+            RenewalReminder(
+                key=item.key,
+                target=item.target,
+                object_id=item.obj.pk,
+                valid_until=item.obj.valid_until,
+                stage=item.stage,
+                run=run,
+            )
+            for item in items
+        ),
+        key=lambda row: row.key,
+    )
+    RenewalReminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    mine = set(RenewalReminder.objects.filter(run=run).values_list("key", flat=True))
+    return [item for item in items if item.key in mine]
+
+
+def _plan(items: list[DueItem], today: datetime.date) -> list[PlannedEmail]:
+    from users.models import User
+
+    authorization_items = [item for item in items if item.target == RenewalReminder.Target.AUTHORIZATION]
+    managers = managers_of(organization_ids={item.obj.organization_id for item in authorization_items}, today=today)
+    users = User.objects.in_bulk({item.user_id for item in items})
+
+    per_user: dict[int, list[DueItem]] = defaultdict(list)
+    per_manager: dict[int, list[DueItem]] = defaultdict(list)
+    manager_users: dict[int, User] = {}
+    for item in items:
+        per_user[item.user_id].append(item)
+        if item.target == RenewalReminder.Target.AUTHORIZATION:
+            for manager in managers.get(item.obj.organization_id, []):
+                per_manager[manager.pk].append(item)
+                manager_users[manager.pk] = manager
+
+    plan = []
+    for user_id, user_items in per_user.items():
+        user = users[user_id]
+        if not user.is_active:
+            continue
+        organization_ids = {i.obj.organization_id for i in user_items if i.target == "authorization"}
+        plan.append(
+            PlannedEmail(
+                "renewal_reminder_user",
+                user,
+                user_items,
+                {"managers": {org_id: managers.get(org_id, []) for org_id in organization_ids}},
+            )
+        )
+    for manager_id, manager_items in per_manager.items():
+        plan.append(PlannedEmail("renewal_reminder_manager", manager_users[manager_id], manager_items))
+    return plan
+
+
+def _reminder_context(planned: PlannedEmail, today: datetime.date) -> dict:
+    language = getattr(planned.recipient, "language", None) or settings.LANGUAGE_CODE
+    rows = sorted(planned.items, key=lambda item: (item.obj.valid_until, item.target, item.obj.pk))
+    authorizations = [
+        {
+            "authorization": item.obj,
+            "organization": item.obj.organization,
+            "days_left": (item.obj.valid_until - today).days,
+            "managers": planned.context.get("managers", {}).get(item.obj.organization_id, []),
+        }
+        for item in rows
+        if item.target == RenewalReminder.Target.AUTHORIZATION
+    ]
+    means = [
+        {"means": item.obj, "days_left": (item.obj.valid_until - today).days}
+        for item in rows
+        if item.target == RenewalReminder.Target.MEANS
+    ]
+    shown = authorizations[:DIGEST_MAX_ROWS]
+    renew_path = _localized_path("permission_list", "/manage/permissions/", language)
+    ids = ",".join(str(row["authorization"].pk) for row in shown)
+    return {
+        "authorizations": shown,
+        "more": len(authorizations) - len(shown),
+        "total": len(authorizations),
+        "means_list": means,
+        "renew_url": f"{settings.PORTAL_BASE_URL}{renew_path}?ids={ids}",
+        "home_url": settings.PORTAL_BASE_URL + _localized_path("home", "/", language),
+    }
+
+
+def renewal_reminders_send(*, today: datetime.date | None = None, dry_run: bool = False) -> ReminderRun:
+    """One run of the reminder job: claim what is due, queue one email per recipient.
+
+    Exactly once per (object, valid_until, stage), also with two runs at once: the
+    claim and the outbox rows commit together, or neither does.
+    """
+    today = today or timezone.localdate()
+    run = ReminderRun()
+    with transaction.atomic():
+        items = reminders_due(today=today)
+        run.due = len(items)
+        if not dry_run:
+            items = _claim(items, uuid.uuid4())
+        run.claimed = len(items)
+        run.plan = _plan(items, today)
+        if dry_run:
+            return run
+        emails = [
+            _email_build(
+                kind=planned.kind,
+                to=planned.recipient,
+                context=_reminder_context(planned, today),
+                dedupe_key=planned.dedupe_key,
+                language=None,
+            )
+            for planned in run.plan
+        ]
+        OutboxEmail.objects.bulk_create(emails, ignore_conflicts=True, batch_size=500)
+        run.failed = sum(1 for email in emails if email.status == Status.FAILED)
+        run.queued = len(emails) - run.failed
+        if run.queued:
+            transaction.on_commit(_schedule_flush, robust=True)
+    logger.info("Renewal reminders: %s due, %s claimed, %s emails queued", run.due, run.claimed, run.queued)
+    return run

@@ -1,3 +1,8 @@
+"""The Celery app. Broker: CELERY_BROKER_URL (Redis); without it tasks run in-process.
+
+Start a worker with `make worker` and the schedule (CELERY_BEAT_SCHEDULE) with `make beat`.
+"""
+
 import os
 
 from celery import Celery

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Environment values come from env.py."""
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from .env import BASE_DIR, VAR_DIR, database_config, email_config, env_bool, env_list, env_str
@@ -148,7 +149,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+# Run with `celery -A reconi beat` (make beat); crontab times are in CELERY_TIMEZONE.
+CELERY_BEAT_SCHEDULE = {
+    "renewal-reminders": {
+        "task": "notifications.send_renewal_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "outbox-flush": {
+        "task": "notifications.flush_outbox",
+        "schedule": 60.0,
+        # A sweep that waited longer than its interval is superseded by the next one.
+        "options": {"expires": 55},
+    },
+}
 
 # PDF signing: a self-signed development certificate under var/ unless configured.
 SIGNING_KEY_FILE = env_str("SIGNING_KEY_FILE", str(VAR_DIR / "signing" / "key.pem"))

@@ -2,5 +2,7 @@ from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in-process even when CELERY_BROKER_URL is set; the broker tests switch this off.
+CELERY_TASK_ALWAYS_EAGER = True
 ACCOUNT_RATE_LIMITS = False
 SEED_DEMO_ALLOWED = True

@@ -1,0 +1,37 @@
+"""Celery tasks: take ids, call a service. Each is safe to run twice (row claims, unique keys).
+
+Late acks (CELERY_TASK_ACKS_LATE) mean a worker killed mid-task leaves its message
+on the broker for the next worker; the row it held is unlocked when its database
+connection dies, so nothing is lost.
+"""
+
+from celery import shared_task
+
+from . import services
+
+# Per task run; a bigger backlog is handed on to the next run, so no task runs for long.
+FLUSH_BATCH = 500
+
+
+@shared_task(name="notifications.deliver_email", bind=True, max_retries=8)
+def email_deliver_task(self, email_id: int) -> str:
+    result = services.email_deliver(email_id=email_id)
+    # In-process (no broker) a retry would sleep in the caller's request: the sweep retries instead.
+    if result.status == "retry" and not self.request.is_eager and self.request.retries < self.max_retries:
+        raise self.retry(countdown=result.retry_in)
+    return result.status
+
+
+@shared_task(name="notifications.flush_outbox", bind=True)
+def outbox_flush_task(self) -> dict:
+    limit = None if self.request.is_eager else FLUSH_BATCH
+    result = services.outbox_flush(limit=limit)
+    if limit is not None and result.processed >= limit:
+        outbox_flush_task.delay()
+    return {"sent": result.sent, "failed": result.failed, "retry": result.retry}
+
+
+@shared_task(name="notifications.send_renewal_reminders")
+def renewal_reminders_task() -> dict:
+    run = services.renewal_reminders_send()
+    return {"due": run.due, "claimed": run.claimed, "queued": run.queued, "failed": run.failed}
