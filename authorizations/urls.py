@@ -1,15 +1,13 @@
 from django.urls import path
 
-from .views import overview, wizard
+from .views import overview, permissions, wizard
 
 urlpatterns = [
     path("", overview.overview, name="manage_overview"),
+    path("permissions/", permissions.permission_list, name="permission_list"),
+    path("permissions/renew/", permissions.permission_renew_many, name="permission_renew_many"),
+    path("permissions/<int:pk>/revoke/", permissions.permission_revoke, name="permission_revoke"),
+    path("permissions/<int:pk>/renew/", permissions.permission_renew, name="permission_renew"),
+    path("permissions/<int:pk>/activate/", permissions.permission_activate, name="permission_activate"),
     path("permissions/new/", wizard.permission_new, name="permission_new"),
-    # Added by the Permissions work (issue 3):
-    #   permissions/                      permission_list        views.permissions
-    #   permissions/new/                  permission_new         views.wizard
-    #   permissions/<int:pk>/revoke/      permission_revoke      views.permissions
-    #   permissions/<int:pk>/renew/       permission_renew       views.permissions
-    #   permissions/renew/                permission_renew_many  views.permissions
-    #   permissions/<int:pk>/activate/    permission_activate    views.permissions
 ]

@@ -1,0 +1,74 @@
+"""Forms of the Permissions pages. They validate; the views hand cleaned data to services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from reconi.levels import AssuranceLevel
+from users.models import User
+
+from .models import AuthorizationStatus
+
+PERIOD_CHOICES = [(1, _("1 year")), (3, _("3 years")), (5, _("5 years"))]
+PERIOD_ERROR = _("Choose a period of 1, 3 or 5 years.")
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        name = obj.get_full_name()
+        return f"{name} <{obj.email}>" if name else obj.email
+
+
+class MonthHiddenInput(forms.DateInput):
+    """A month (YYYY-MM) carried along by the filter form: set by the overview's expiry chart."""
+
+    input_type = "hidden"
+
+
+class PermissionFilterForm(forms.Form):
+    """The GET filters above the Permissions list; choices limited to the manager's organisations."""
+
+    organization = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=None, required=False, empty_label=_("All organisations")
+    )
+    user = UserChoiceField(label=_("User"), queryset=None, required=False, empty_label=_("All users"))
+    level = forms.ChoiceField(
+        label=_("Level"), required=False, choices=[("", _("All levels")), *AssuranceLevel.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *AuthorizationStatus.choices]
+    )
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, email or service")}),
+    )
+    show_inactive = forms.BooleanField(label=_("Show inactive permissions too"), required=False)
+    expiring = forms.BooleanField(label=_("Only those expiring within two months"), required=False)
+    month = forms.DateField(required=False, input_formats=["%Y-%m"], widget=MonthHiddenInput(format="%Y-%m"))
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+        self.fields["user"].queryset = User.objects.filter(memberships__organization__in=organizations).distinct()
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            elif isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.TextInput):
+                widget.attrs.setdefault("class", "form-control")
+
+
+class PeriodForm(forms.Form):
+    """1, 3 or 5 years (rule 5): renew and activate."""
+
+    period = forms.TypedChoiceField(
+        label=_("Period"),
+        choices=PERIOD_CHOICES,
+        coerce=int,
+        initial=1,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": PERIOD_ERROR, "required": PERIOD_ERROR},
+    )
