@@ -33,7 +33,9 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("from where"), null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
+    # Unique: every event has at most one successor, so the chain cannot fork even
+    # if two writers ever read the same last hash.
+    prev_hash = models.CharField(max_length=64, unique=True)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
