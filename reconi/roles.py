@@ -39,3 +39,52 @@ def require_manager_or_support(actor, organization) -> str | None:
 def require_support(actor) -> None:
     if not is_support(actor):
         raise PermissionDenied("Only support staff can do this.")
+
+
+# What the Support group may do. The migrations that first created the group
+# (organizations 0003/0004, notifications 0002) hold the same lists; this copy
+# restores the group after a test database flush (see OrganizationsConfig.ready).
+SUPPORT_PERMISSIONS = {
+    "organizations": [
+        "view_organization",
+        "add_organization",
+        "change_organization",
+        "view_representative",
+        "add_representative",
+        "change_representative",
+        "view_membership",
+        "add_membership",
+        "change_membership",
+        "act_as_support",
+    ],
+    "users": ["view_user", "add_user", "change_user", "view_means", "add_means", "change_means"],
+    "authorizations": [
+        "view_serviceprovider",
+        "add_serviceprovider",
+        "change_serviceprovider",
+        "view_service",
+        "add_service",
+        "change_service",
+        "view_authorization",
+        "add_authorization",
+        "change_authorization",
+    ],
+    "audit": ["view_auditevent"],
+    "account": ["view_emailaddress"],
+    "mfa": ["view_authenticator"],
+    "auth": ["view_group"],
+    "notifications": ["view_outboxemail", "change_outboxemail", "view_outboxattachment", "view_renewalreminder"],
+}
+
+
+def support_group_ensure(using: str = "default") -> None:
+    """Create the Support group with its permissions if it is missing (idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, created = Group.objects.using(using).get_or_create(name=SUPPORT_GROUP)
+    if not created and group.permissions.exists():
+        return
+    for app_label, codenames in SUPPORT_PERMISSIONS.items():
+        group.permissions.add(
+            *Permission.objects.using(using).filter(content_type__app_label=app_label, codename__in=codenames)
+        )
