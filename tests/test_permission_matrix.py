@@ -51,6 +51,23 @@ MATRIX: dict[str, Case] = {
     "home": Case(expect=signed_in(200)),
     "manage_overview": Case(expect=MANAGER_ONLY),
     "permission_new": Case(expect=MANAGER_ONLY),
+    "permission_list": Case(expect=MANAGER_ONLY),
+    "permission_revoke": Case(method="post", kwargs=lambda w: {"pk": w.authorization.pk}, expect=own_object(NOT_LOGIN)),
+    "permission_renew": Case(
+        method="post",
+        kwargs=lambda w: {"pk": w.authorization.pk},
+        data=lambda w: {"period": "1"},
+        expect=own_object(NOT_LOGIN),
+    ),
+    "permission_renew_many": Case(
+        method="post", data=lambda w: {"ids": [w.authorization.pk], "period": "1"}, expect=own_object(NOT_LOGIN)
+    ),
+    "permission_activate": Case(
+        method="post",
+        kwargs=lambda w: {"pk": w.expired.pk},
+        data=lambda w: {"period": "1"},
+        expect=own_object(NOT_LOGIN),
+    ),
 }
 
 # URL names served by django.contrib.admin and allauth: their own permission
