@@ -105,7 +105,10 @@ def authorization_grant(
         ceiling=ceiling,
         service=service if scope == Authorization.Scope.SERVICE else None,
     )
-    valid_from = valid_from or timezone.localdate()
+    today = timezone.localdate()
+    valid_from = valid_from or today
+    if valid_from < today:
+        raise ValidationError({"valid_from": _("An authorization cannot start before today.")}, code="backdated")
     authorization = Authorization(
         user=user,
         organization=organization,
