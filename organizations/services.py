@@ -85,6 +85,8 @@ def manager_appoint(
             code="level_mismatch",
         )
     until = until or means.valid_until
+    if until < timezone.localdate():
+        raise ValidationError({"until": _("A manager role cannot end in the past.")}, code="until_past")
     if until > means.valid_until:
         raise ValidationError(
             {
