@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import manage_views
+
+urlpatterns = [
+    path("", manage_views.users_list, name="users_list"),
+    path("add/", manage_views.users_add, name="users_add"),
+    path("add/preview/", manage_views.users_add_preview, name="users_add_preview"),
+    path("<int:pk>/upgrade/", manage_views.users_upgrade, name="users_upgrade"),
+]

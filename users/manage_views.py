@@ -1,0 +1,359 @@
+"""Manage tab, Users: the people of my organisations, and "Add users".
+
+Thin views: forms validate, ``requests_app.workflow`` writes. Every query
+starts from ``Organization.objects.managed_by(request.user)`` (rule 9).
+"""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from organizations.models import Membership
+from reconi.permissions import get_scoped_or_404, managed_organizations, manager_required
+from reconi.roles import manager_level_for
+from requests_app.csv_import import COLUMN_LABELS, COLUMNS, EXAMPLE, CsvFileError, parse_people_csv
+from requests_app.workflow import (
+    means_request_create,
+    means_request_create_bulk,
+    people_check,
+    upgrade_request_create,
+)
+
+from .forms import CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
+from .models import Means, User
+
+PAGE_SIZE = 50
+SESSION_CSV = "users_add_csv"
+
+
+def _people_of(request):
+    """The people linked to the organisations I manage, with what the list shows, in a fixed number of queries."""
+    managed = managed_organizations(request)
+    today = timezone.localdate()
+    latest_means = (
+        Means.objects.filter(owner=OuterRef("pk")).exclude(status=Means.Status.REPLACED).order_by("-valid_until")
+    )
+    active_means = Means.objects.active(today).filter(owner=OuterRef("pk"))
+    return (
+        User.objects.filter(memberships__organization__in=managed)
+        .distinct()
+        .annotate(
+            means_level=Subquery(latest_means.values("level")[:1]),
+            means_valid_until=Subquery(latest_means.values("valid_until")[:1]),
+            means_status=Subquery(latest_means.values("status")[:1]),
+            has_active_means=Exists(active_means),
+            active_authorizations=Count(
+                "authorizations",
+                filter=Q(
+                    authorizations__organization__in=managed,
+                    authorizations__revoked_at__isnull=True,
+                    authorizations__valid_from__lte=today,
+                    authorizations__valid_until__gte=today,
+                ),
+                distinct=True,
+            ),
+        )
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.filter(organization__in=managed).select_related("organization"),
+                to_attr="managed_memberships",
+            )
+        )
+        .order_by("last_name", "first_name", "email")
+    )
+
+
+def _filtered(people, form):
+    if not form.is_valid():
+        return people
+    data = form.cleaned_data
+    if data.get("organization"):
+        people = people.filter(memberships__organization=data["organization"])
+    if data.get("level"):
+        people = people.filter(means_level=data["level"], has_active_means=True)
+    status = data.get("status")
+    if status == UserFilterForm.MeansStatus.ACTIVE:
+        people = people.filter(has_active_means=True)
+    elif status == UserFilterForm.MeansStatus.EXPIRED:
+        people = people.filter(has_active_means=False, means_level__isnull=False)
+    elif status == UserFilterForm.MeansStatus.NONE:
+        people = people.filter(means_level__isnull=True)
+    if data.get("q"):
+        for word in data["q"].split():
+            people = people.filter(
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+                | Q(initials__icontains=word)
+            )
+    return people
+
+
+def _means_state(person) -> str:
+    if person.has_active_means:
+        return "active"
+    if person.means_level:
+        return "expired"
+    return "none"
+
+
+@manager_required
+def users_list(request):
+    form = UserFilterForm(request.GET or None, manager=request.user)
+    people = _filtered(_people_of(request), form)
+    if request.GET.get("format") == "csv":
+        return _csv_export(people)
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    for person in page.object_list:
+        person.means_state = _means_state(person)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return render(
+        request,
+        "users/user_list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "today": timezone.localdate()},
+    )
+
+
+def _csv_export(people) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="users-{timezone.localdate():%Y-%m-%d}.csv"'
+    response.write("\ufeff")  # Excel reads UTF-8 only with the BOM
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("First name"),
+            _("Last name"),
+            _("Email"),
+            _("Level"),
+            _("Valid until"),
+            _("Means"),
+            _("Organisations"),
+            _("Active authorizations"),
+        ]
+    )
+    labels = {"active": _("Active"), "expired": _("Not active"), "none": _("No means")}
+    for person in people:
+        writer.writerow(
+            [
+                _safe(person.first_name),
+                _safe(person.last_name),
+                _safe(person.email),
+                person.means_level or "",
+                person.means_valid_until.isoformat() if person.means_valid_until else "",
+                labels[_means_state(person)],
+                _safe("; ".join(m.organization.name for m in person.managed_memberships)),
+                person.active_authorizations,
+            ]
+        )
+    return response
+
+
+def _safe(value: str) -> str:
+    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
+    value = value or ""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def users_add(request):
+    """One person through the form, or several through a CSV file (previewed before saving)."""
+    person_form = PersonForm(manager=request.user, prefix="person")
+    upload_form = CsvUploadForm(manager=request.user, prefix="csv")
+    active_tab = request.GET.get("tab", "single")
+    if request.method == "POST" and request.POST.get("action") == "upload":
+        active_tab = "csv"
+        upload_form = CsvUploadForm(request.POST, request.FILES, manager=request.user, prefix="csv")
+        if upload_form.is_valid():
+            try:
+                parsed = parse_people_csv(upload_form.cleaned_data["file"])
+            except CsvFileError as exc:
+                upload_form.add_error("file", str(exc))
+            else:
+                request.session[SESSION_CSV] = {
+                    "organization_id": upload_form.cleaned_data["organization"].pk,
+                    "filename": upload_form.cleaned_data["file"].name[:200],
+                    "rows": parsed.rows,
+                    "lines": parsed.lines,
+                }
+                return redirect("users_add_preview")
+    elif request.method == "POST":
+        person_form = PersonForm(request.POST, manager=request.user, prefix="person")
+        if person_form.is_valid():
+            try:
+                new_request = means_request_create(
+                    actor=request.user,
+                    organization=person_form.cleaned_data["organization"],
+                    people=[person_form.person()],
+                    reason=person_form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    person_form.add_person_errors(exc.message_dict)
+                else:
+                    for message in exc.messages:
+                        person_form.add_error(None, message)
+            else:
+                messages.success(
+                    request,
+                    _("Request %(number)s was made. Check the form and sign it to send it to Reconi.")
+                    % {"number": new_request.number},
+                )
+                return redirect("request_detail", pk=new_request.pk)
+    return render(
+        request,
+        "users/user_add.html",
+        {
+            "person_form": person_form,
+            "upload_form": upload_form,
+            "active_tab": active_tab,
+            "columns": COLUMNS,
+            "example": EXAMPLE,
+        },
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def users_add_preview(request):
+    """Every row of the uploaded CSV checked; nothing saved while any is invalid, unless asked."""
+    stored = request.session.get(SESSION_CSV)
+    if not stored:
+        messages.info(request, _("Upload a CSV file first."))
+        return redirect(f"{reverse('users_add')}?tab=csv")
+    organization = get_scoped_or_404(request, managed_organizations(request), pk=stored["organization_id"])
+    if request.method == "POST" and request.POST.get("action") == "discard":
+        request.session.pop(SESSION_CSV, None)
+        messages.info(request, _("The upload was discarded; nothing was saved."))
+        return redirect(f"{reverse('users_add')}?tab=csv")
+    if request.method == "POST":
+        only_valid = request.POST.get("action") == "submit_valid"
+        checks = _check(stored, organization, request)
+        if only_valid:
+            rows = [_without_extra(row) for row, errors in zip(stored["rows"], checks, strict=True) if not errors]
+        else:
+            rows = [_without_extra(row) for row in stored["rows"]]
+        invalid = sum(1 for errors in checks if errors)
+        try:
+            if invalid and not only_valid:
+                raise ValidationError(
+                    _("%(count)s row(s) have errors; correct them or submit only the valid rows.") % {"count": invalid}
+                )
+            new_request, skipped = means_request_create_bulk(
+                actor=request.user, organization=organization, rows=rows, only_valid=only_valid
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            request.session.pop(SESSION_CSV, None)
+            skipped += len(stored["rows"]) - len(rows)
+            if skipped:
+                messages.warning(
+                    request,
+                    _("%(count)s row(s) with errors were left out; upload them again once corrected.")
+                    % {"count": skipped},
+                )
+            messages.success(
+                request,
+                _("Request %(number)s for %(people)s person(s) was made. Check the form and sign it.")
+                % {"number": new_request.number, "people": len(new_request.payload["people"])},
+            )
+            return redirect("request_detail", pk=new_request.pk)
+    errors_per_row = _check(stored, organization, request)
+    rows = []
+    for line, row, errors in zip(stored["lines"], stored["rows"], errors_per_row, strict=True):
+        rows.append(
+            {
+                "line": line,
+                "cells": [
+                    {"column": column, "value": row.get(column, ""), "errors": errors.get(column, [])}
+                    for column in COLUMNS
+                ],
+                "row_errors": errors.get("_row", []),
+                "valid": not errors,
+            }
+        )
+    invalid = sum(1 for row in rows if not row["valid"])
+    return render(
+        request,
+        "users/user_add_preview.html",
+        {
+            "organization": organization,
+            "filename": stored.get("filename", ""),
+            "rows": rows,
+            "columns": [(column, COLUMN_LABELS[column]) for column in COLUMNS],
+            "invalid": invalid,
+            "valid": len(rows) - invalid,
+        },
+    )
+
+
+def _without_extra(row: dict) -> dict:
+    return {key: value for key, value in row.items() if not key.startswith("_")}
+
+
+def _check(stored, organization, request) -> list[dict]:
+    manager_level = manager_level_for(request.user, organization)
+    results = people_check(
+        people=[_without_extra(row) for row in stored["rows"]], organization=organization, manager_level=manager_level
+    )
+    checked = []
+    for row, (_cleaned, errors) in zip(stored["rows"], results, strict=True):
+        errors = dict(errors)
+        if row.get("_extra"):
+            errors["_row"] = [row["_extra"]]
+        unknown = set(errors) - set(COLUMNS) - {"_row"}
+        for key in unknown:  # e.g. first authorizations: not in the CSV, reported on the row
+            errors.setdefault("_row", []).extend(errors.pop(key))
+        checked.append(errors)
+    return checked
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def users_upgrade(request, pk):
+    """Ask for a higher level of a user's means; support checks identity, the means keeps its authorizations."""
+    people = User.objects.filter(memberships__organization__in=managed_organizations(request)).distinct()
+    person = get_scoped_or_404(request, people, pk=pk)
+    means = Means.objects.active().filter(owner=person).first()
+    form = UpgradeForm(
+        request.POST or None, manager=request.user, user=person, current_level=getattr(means, "level", None)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_request = upgrade_request_create(
+                actor=request.user,
+                organization=form.cleaned_data["organization"],
+                user=person,
+                level=form.cleaned_data["level"],
+                reason=form.cleaned_data["reason"],
+            )
+        except PermissionDenied:
+            form.add_error("organization", _("%(user)s is not linked to this organisation.") % {"user": person})
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    for message in errors:
+                        form.add_error(field if field in form.fields else None, message)
+            else:
+                for message in exc.messages:
+                    form.add_error(None, message)
+        else:
+            messages.success(
+                request, _("Upgrade request %(number)s was made. Sign it to send it.") % {"number": new_request.number}
+            )
+            return redirect("request_detail", pk=new_request.pk)
+    return render(request, "users/user_upgrade.html", {"person": person, "means": means, "form": form})
