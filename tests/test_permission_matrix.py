@@ -68,6 +68,30 @@ MATRIX: dict[str, Case] = {
         data=lambda w: {"period": "1"},
         expect=own_object(NOT_LOGIN),
     ),
+    "become_manager": Case(expect=signed_in(200)),
+    # Public signing pages: a tampered token gives the clear error page (404) to everyone.
+    "sign": Case(kwargs=lambda w: {"token": "tampered.token"}, expect=everyone(404)),
+    "sign_pdf": Case(kwargs=lambda w: {"token": "tampered.token"}, expect=everyone(404)),
+    "verify": Case(expect=everyone(200)),
+    # Users and Requests (issue 4).
+    "users_list": Case(expect=MANAGER_ONLY),
+    "users_add": Case(expect=MANAGER_ONLY),
+    "users_add_preview": Case(expect={**MANAGER_ONLY, "manager": NOT_LOGIN, "other_manager": NOT_LOGIN}),
+    "users_upgrade": Case(kwargs=lambda w: {"pk": w.bram.pk}, expect=own_object(200)),
+    "request_list": Case(expect=MANAGER_ONLY),
+    "request_new": Case(expect=MANAGER_ONLY),
+    "request_detail": Case(kwargs=lambda w: {"pk": w.means_request.pk}, expect=own_object(200)),
+    # A link request is answered only by the user it is addressed to (the plain persona here).
+    "link_accept": Case(
+        method="post",
+        kwargs=lambda w: {"pk": w.link_request.pk},
+        expect={"anonymous": LOGIN, "plain": NOT_LOGIN, "manager": 404, "other_manager": 404, "support": 404},
+    ),
+    "link_decline": Case(
+        method="post",
+        kwargs=lambda w: {"pk": w.link_request.pk},
+        expect={"anonymous": LOGIN, "plain": NOT_LOGIN, "manager": 404, "other_manager": 404, "support": 404},
+    ),
 }
 
 # URL names served by django.contrib.admin and allauth: their own permission
@@ -130,8 +154,24 @@ def world(anna, bram, daan, pim, support, org, other_org, service_eh2):
             "anna": anna,
             "authorization": authorization,
             "expired": expired,
+            **_request_objects(anna, pim, org, other_org),
         },
     )
+
+
+def _request_objects(anna, pim, org, other_org) -> dict:
+    """A draft new-means request of org, and a link request to other_org waiting for pim's answer."""
+    from requests_app.models import Request
+    from requests_app.services import request_create
+    from requests_app.workflow import means_request_create
+
+    person = {"first_name": "Jan", "last_name": "de Vries", "date_of_birth": "1980-04-12", "level": "EH3"}
+    means_request = means_request_create(
+        actor=anna, organization=org, people=[{**person, "email": "jan.devries@voorbeeld-bv1.nl", "years": 3}]
+    )
+    link = request_create(actor=None, kind=Request.Kind.LINK_USER, organization=other_org, subject_user=pim)
+    Request.objects.filter(pk=link.pk).update(status=Request.Status.AWAITING_SIGNATURE)
+    return {"means_request": means_request, "link_request": link}
 
 
 def _outcome(response) -> int | str:
