@@ -81,3 +81,37 @@ def test_login_with_password_then_totp_code_records_the_second_factor(client, an
     response = client.post(reverse("mfa_authenticate"), {"code": totp_now(DEMO_TOTP_SECRET)})
     assert response.status_code == 302
     assert client.get(reverse("manage_overview")).status_code == 200
+
+
+def _age_login(client, seconds=3600):
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {**record, "at": record["at"] - seconds} for record in session[AUTHENTICATION_METHODS_SESSION_KEY]
+    ]
+    session.save()
+
+
+def test_adding_an_email_after_a_while_asks_to_authenticate_again(client, bram):
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=bram, email=bram.email, verified=True, primary=True)
+    login(client, bram, second_factor=False)
+    _age_login(client)
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "b.visser@voorbeeld-bv1.nl"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    assert not EmailAddress.objects.filter(email="b.visser@voorbeeld-bv1.nl").exists()
+
+
+def test_removing_the_second_factor_after_a_while_asks_for_it_again(client, anna):
+    from allauth.mfa.models import Authenticator
+
+    TOTP.activate(anna, DEMO_TOTP_SECRET)
+    login(client, anna)
+    _age_login(client)
+    response = client.post(reverse("mfa_deactivate_totp"))
+    assert response.status_code == 302
+    assert response["Location"].startswith((reverse("account_reauthenticate"), reverse("mfa_reauthenticate")))
+    assert Authenticator.objects.filter(user=anna, type=Authenticator.Type.TOTP).exists()
