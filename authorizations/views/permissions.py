@@ -225,6 +225,7 @@ def permission_renew_many(request):
     renewable = [a for a in selection if a.status_value in RENEWABLE]
     not_renewable = [(a, _not_renewable_reason(a)) for a in selection if a.status_value not in RENEWABLE]
     form = PeriodForm(request.POST or None)
+    failed_pk = None
     if request.method == "POST" and form.is_valid():
         if not_renewable:
             form.add_error(None, _("Some of the selected permissions cannot be renewed; nothing was renewed."))
@@ -238,6 +239,7 @@ def permission_renew_many(request):
                         current = authorization
                         services.authorization_renew(actor=request.user, authorization=authorization, years=years)
             except ValidationError as error:
+                failed_pk = current.pk
                 form.add_error(
                     None,
                     _("%(user)s, %(scope)s: %(error)s Nothing was renewed.")
@@ -261,5 +263,6 @@ def permission_renew_many(request):
             "next": next_url,
             "period_choices": PERIOD_CHOICES,
             "expiring": data.get("expiring") == "1" and not ids,
+            "failed_pk": failed_pk,
         },
     )

@@ -214,7 +214,7 @@ def test_renew_many_get_shows_the_selection_with_new_end_dates_and_changes_nothi
         for years in (1, 3, 5):
             new_end = authorization.valid_until + relativedelta(years=years)
             assert f'<td data-period="{years}"><time datetime="{new_end:%Y-%m-%d}">' in html
-        assert f'<input type="hidden" name="ids" value="{authorization.pk}">' in html
+        assert f'name="ids" value="{authorization.pk}" checked' in html
     assert "Renew 2 permissions" in html
 
 
@@ -286,6 +286,7 @@ def test_renew_many_is_all_or_nothing_when_a_service_check_fails(manager, two, b
         )
     assert "is above the level of Bram Visser" in text(response)
     assert "Nothing was renewed." in text(response)
+    assert f'data-id="{too_high.pk}" class="table-danger"' in text(response)
 
 
 def test_renew_many_without_a_selection_sends_back_with_a_message(manager, two):
