@@ -57,9 +57,11 @@ class SMTPHandler:
     async def handle_DATA(self, server, session, envelope):
         if self.hold:
             self.holding = True
-            while self.hold:
-                await asyncio.sleep(0.05)
-            self.holding = False
+            try:  # cancelled when the client dies: the message is not accepted
+                while self.hold:
+                    await asyncio.sleep(0.05)
+            finally:
+                self.holding = False
             return "451 4.3.0 Sender went away"
         if self.refuse_next > 0:
             self.refuse_next -= 1
