@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from reconi.roles import is_support
 from users.admin import ReadOnlyInline, run_for_each
 
+from .admin_actions import IDENTITY_FIELDS, SUPPORT_ACTIONS, SupportQueueFilter
 from .models import Request, Signature, SigningToken
 from .services import appointment_approve
 
@@ -32,13 +33,13 @@ class SigningTokenInline(ReadOnlyInline):
 @admin.register(Request)
 class RequestAdmin(admin.ModelAdmin):
     list_display = ("number", "kind", "organization", "subject_user", "level", "status", "created_at", "submitted_at")
-    list_filter = ("status", "kind", "level")
+    list_filter = (SupportQueueFilter, "status", "kind", "level")
     search_fields = ("number", "organization__name", "=organization__kvk_number", "subject_user__email")
     list_select_related = ("organization", "subject_user")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     inlines = [SignatureInline, SigningTokenInline]
-    actions = ["approve_appointments"]
+    actions = ["approve_appointments", *SUPPORT_ACTIONS]
     readonly_fields = (
         "number",
         "kind",
@@ -52,6 +53,7 @@ class RequestAdmin(admin.ModelAdmin):
         "reason",
         "rejection_reason",
         "signatures_required",
+        *IDENTITY_FIELDS,
         "signed_pdf_link",
         "signed_pdf_sha256",
         "created_at",
