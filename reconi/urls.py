@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
@@ -5,6 +6,9 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from reconi import views
+
+# Staff log in through allauth (rate limits, second factor), never the admin's own form.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

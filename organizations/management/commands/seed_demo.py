@@ -3,7 +3,9 @@
 Everything that carries a rule goes through the services (organisations,
 representatives, links, means, manager roles, authorizations), with the demo
 support account as actor, so the demo's audit log reads like the real thing.
-Each step first looks whether its result is already there.
+Each step first looks whether its result is already there. The one exception
+to "through the services": expired and soon-expiring authorizations are granted
+through the service and then moved into the past (see ``Command.backdate``).
 """
 
 import datetime
@@ -21,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from authorizations.catalogue import catalogue_load, catalogue_provider, catalogue_service
 from authorizations.models import Authorization, Service, ServiceProvider
 from authorizations.services import authorization_grant, authorization_revoke
@@ -267,6 +270,26 @@ class Command(BaseCommand):
 
     # Authorizations ----------------------------------------------------------
 
+    def backdate(self, authorization: Authorization, state: str) -> None:
+        """Move a fresh one-year grant into the past: demo data only.
+
+        The grant service refuses a start before today, rightly, so "expiring soon"
+        and "expired" cannot be made through it. The dates are moved with a
+        queryset update instead, and the move is written to the audit log so the
+        log still tells what happened to the row.
+        """
+        end = self.today + datetime.timedelta(days=EXPIRING_IN_DAYS if state == EXPIRING else -EXPIRED_DAYS_AGO)
+        start = end - relativedelta(years=1)
+        Authorization.objects.filter(pk=authorization.pk).update(valid_from=start, valid_until=end)
+        authorization.valid_from, authorization.valid_until = start, end
+        audit_record(
+            actor=self.support,
+            action="demo.backdate",
+            obj=authorization,
+            organization=authorization.organization,
+            data={"state": state, "valid_from": start.isoformat(), "valid_until": end.isoformat()},
+        )
+
     def authorization(self, spec: DemoAuthorization) -> None:
         user, organization = self.users[spec.person.email], self.organizations[spec.organization]
         service = provider = None
@@ -283,14 +306,6 @@ class Command(BaseCommand):
         )
         if existing.exists():
             return
-        # The grant service takes a start date, so past periods (expired, expiring soon)
-        # are made through it too; no dates are patched afterwards.
-        if spec.state == EXPIRING:
-            valid_from, years = self.today + datetime.timedelta(days=EXPIRING_IN_DAYS) - relativedelta(years=1), 1
-        elif spec.state == EXPIRED:
-            valid_from, years = self.today - datetime.timedelta(days=EXPIRED_DAYS_AGO) - relativedelta(years=1), 1
-        else:
-            valid_from, years = self.today - relativedelta(months=3), 3
         actor = self.users[spec.actor.email] if spec.actor else self.support
         authorization = authorization_grant(
             actor=actor,
@@ -300,9 +315,10 @@ class Command(BaseCommand):
             scope=scope,
             service=service,
             provider=provider,
-            years=years,
-            valid_from=valid_from,
+            years=1 if spec.state in (EXPIRING, EXPIRED) else 3,
         )
+        if spec.state in (EXPIRING, EXPIRED):
+            self.backdate(authorization, spec.state)
         if spec.state == REVOKED:
             authorization_revoke(actor=actor, authorization=authorization)
         self.log(f"authorization {authorization} ({spec.state})")
