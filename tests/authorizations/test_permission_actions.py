@@ -213,7 +213,7 @@ def test_renew_many_get_shows_the_selection_with_new_end_dates_and_changes_nothi
     for authorization in two:
         for years in (1, 3, 5):
             new_end = authorization.valid_until + relativedelta(years=years)
-            assert f'<td data-period="{years}"><time datetime="{new_end:%Y-%m-%d}">' in html
+            assert f'<td class="text-nowrap" data-period="{years}"><time datetime="{new_end:%Y-%m-%d}">' in html
         assert f'name="ids" value="{authorization.pk}" checked' in html
     assert "Renew 2 permissions" in html
 
