@@ -335,7 +335,7 @@ def _add(request):
     resolved = _resolve_lines(request, [line])[0]
     messages.success(
         request,
-        _("Added to your list: %(scope)s for %(user)s at %(level)s.")
+        _("Added to your list: %(scope)s (%(level)s) for %(user)s.")
         % {"scope": resolved.scope_label, "user": wizard.user, "level": wizard.level},
     )
     return redirect(wizard.url())
