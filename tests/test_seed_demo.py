@@ -224,3 +224,13 @@ def test_demo_manager_logs_in_with_password_and_authenticator_code(seeded, clien
     response = client.post(reverse("mfa_authenticate"), {"code": totp_now(DEMO_TOTP_SECRET)})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(User.objects.get(email=ANNA).pk)
+
+
+def test_backdated_demo_authorizations_are_granted_by_the_service_and_their_move_is_audited(seeded):
+    today = timezone.localdate()
+    moved = Authorization.objects.filter(valid_from__lt=today)
+    assert moved.count() == 6  # the three expiring and three expired ones
+    for authorization in moved:
+        assert AuditEvent.objects.filter(action="authorization.grant", object_id=str(authorization.pk)).exists()
+        backdate = AuditEvent.objects.get(action="demo.backdate", object_id=str(authorization.pk))
+        assert backdate.data["valid_until"] == authorization.valid_until.isoformat()
