@@ -27,6 +27,8 @@ class RequestFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = Organization.objects.managed_by(manager).order_by("name")
         self.fields["q"].widget.attrs["placeholder"] = _("Form number, name or email")
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control" if isinstance(field.widget, forms.TextInput) else "form-select"
 
 
 class UserChoiceField(forms.ModelChoiceField):

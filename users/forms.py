@@ -51,6 +51,8 @@ class UserFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = _managed(manager)
         self.fields["q"].widget.attrs["placeholder"] = _("Name or email")
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control" if isinstance(field.widget, forms.TextInput) else "form-select"
 
 
 class PersonForm(forms.Form):
