@@ -17,7 +17,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.text import format_lazy
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +93,8 @@ class ServiceAddMixin:
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = self.add_form_class(request.POST or None)
+        for field in form.fields.values():
+            field.label = capfirst(field.label)  # as the admin's own forms show model verbose names
         if request.method == "POST" and form.is_valid():
             try:
                 obj = self.add_via_service(request, form.cleaned_data)
