@@ -47,11 +47,10 @@ class OutboxEmail(models.Model):
         verbose_name_plural = _("outbox")
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The delivery sweep: "pending and due", oldest first.
-            models.Index(fields=["next_attempt_at", "id"], name="outbox_pending_due", condition=Q(status="pending")),
+            # The delivery sweep walks pending rows by id; small, since sent rows leave it.
+            models.Index(fields=["id"], name="outbox_pending", condition=Q(status="pending")),
+            # For the admin's status filter; kept to one index, as the reminder job inserts in bulk.
             models.Index(fields=["status", "-created_at"], name="outbox_status_created"),
-            models.Index(fields=["kind", "-created_at"], name="outbox_kind_created"),
-            models.Index(fields=["to"], name="outbox_to"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=["pending", "sent", "failed"]), name="outbox_status_known"),

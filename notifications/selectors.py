@@ -49,6 +49,10 @@ class DueItem:
     def user_id(self) -> int:
         return self.obj.user_id if self.target == Target.AUTHORIZATION else self.obj.owner_id
 
+    @property
+    def user(self) -> User:
+        return self.obj.user if self.target == Target.AUTHORIZATION else self.obj.owner
+
 
 def _not_reminded(target: str, stage: str):
     return ~Exists(
@@ -76,6 +80,7 @@ def reminders_due(*, today: datetime.date) -> list[DueItem]:
         means = (
             Means.objects.filter(status=Means.Status.ACTIVE, valid_until__range=(first, last))
             .filter(_not_reminded(Target.MEANS, stage))
+            .select_related("owner")
             .order_by("valid_until", "pk")
         )
         items.extend(DueItem(Target.MEANS.value, stage, m) for m in means)

@@ -11,8 +11,10 @@ same row; an SMTP failure leaves it pending for a later attempt.
 ``manage.py send_renewal_reminders``.
 """
 
+import contextlib
 import datetime
 import hashlib
+import itertools
 import logging
 import smtplib
 import uuid
@@ -20,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,6 +32,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
@@ -55,6 +60,10 @@ def _setting(name: str, default):
     return getattr(settings, name, default)
 
 
+def _language_of(to) -> str:
+    return getattr(to, "language", None) or settings.LANGUAGE_CODE
+
+
 def _recipient(to) -> tuple[str, object | None, str]:
     """(address, user or None, language) of a User, a Representative-like object or a plain address."""
     if isinstance(to, str):
@@ -66,9 +75,14 @@ def _recipient(to) -> tuple[str, object | None, str]:
     return (getattr(to, "email", "") or "").strip(), user, language
 
 
+def _language(language: str):
+    # Switching languages costs more than rendering a short template: skip it when already there.
+    return contextlib.nullcontext() if translation.get_language() == language else translation.override(language)
+
+
 def email_render(*, kind: str, language: str, context: dict) -> tuple[str, str, str]:
     context = {"base_url": settings.PORTAL_BASE_URL, **context}
-    with translation.override(language):
+    with _language(language):
         subject = render_to_string(f"notifications/email/{kind}_subject.txt", context).strip()
         text = render_to_string(f"notifications/email/{kind}_body.txt", context)
         html = render_to_string(f"notifications/email/{kind}_body.html", context)
@@ -273,28 +287,39 @@ class FlushResult:
 
 
 def outbox_flush(*, limit: int | None = None) -> FlushResult:
-    """Deliver pending rows that are due, one row lock and one commit per row.
+    """Deliver pending rows that are due, oldest first, one row lock and one commit per row.
 
     Workers running this side by side share the work: each skips rows another holds.
+    Candidates are read in pages by id (keyset), so the index entries of rows sent a
+    moment ago are not walked again for every row.
     """
     result = FlushResult()
     now = timezone.now()
     connection = get_connection()
+    last_id = 0
     try:
         while limit is None or result.processed < limit:
-            with transaction.atomic():
-                email = (
-                    OutboxEmail.objects.select_for_update(skip_locked=True)
-                    .filter(status=Status.PENDING, next_attempt_at__lte=now)
-                    .order_by("next_attempt_at", "id")
-                    .first()
-                )
-                if email is None:
-                    break
-                outcome = _deliver_locked(email, connection)
-            setattr(result, outcome.status, getattr(result, outcome.status) + 1)
-            if outcome.server_down:
+            page = list(
+                OutboxEmail.objects.filter(status=Status.PENDING, next_attempt_at__lte=now, pk__gt=last_id)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:200]
+            )
+            if not page:
                 break
+            last_id = page[-1]
+            for email_id in page:
+                with transaction.atomic():
+                    email = (
+                        OutboxEmail.objects.select_for_update(skip_locked=True)
+                        .filter(pk=email_id, status=Status.PENDING, next_attempt_at__lte=now)
+                        .first()
+                    )
+                    if email is None:  # another worker has it, or just sent or postponed it
+                        continue
+                    outcome = _deliver_locked(email, connection)
+                setattr(result, outcome.status, getattr(result, outcome.status) + 1)
+                if outcome.server_down or (limit is not None and result.processed >= limit):
+                    return result
     finally:
         _close(connection)
     return result
@@ -397,7 +422,7 @@ def _plan(items: list[DueItem], today: datetime.date) -> list[PlannedEmail]:
 
     authorization_items = [item for item in items if item.target == RenewalReminder.Target.AUTHORIZATION]
     managers = managers_of(organization_ids={item.obj.organization_id for item in authorization_items}, today=today)
-    users = User.objects.in_bulk({item.user_id for item in items})
+    users: dict[int, User] = {item.user_id: item.user for item in items}  # joined in by reminders_due
 
     per_user: dict[int, list[DueItem]] = defaultdict(list)
     per_manager: dict[int, list[DueItem]] = defaultdict(list)
@@ -428,34 +453,103 @@ def _plan(items: list[DueItem], today: datetime.date) -> list[PlannedEmail]:
     return plan
 
 
-def _reminder_context(planned: PlannedEmail, today: datetime.date) -> dict:
+class _Phrases:
+    """Per-run cache of what many reminders share: dates, links, "ask your manager" lines.
+
+    Thirty thousand reminders fall on some sixty dates and a few thousand
+    organisations; formatting each once per language keeps a run well under a minute.
+    """
+
+    def __init__(self, today: datetime.date):
+        self.today = today
+        self._cache: dict = {}
+
+    def _get(self, key, make):
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = make()
+            return value
+
+    def until(self, valid_until: datetime.date, language: str) -> str:
+        def make():
+            days_left = (valid_until - self.today).days
+            with _language(language):
+                return ngettext(
+                    "valid until %(until)s (in %(days)s day)",
+                    "valid until %(until)s (in %(days)s days)",
+                    days_left,
+                ) % {"until": date_format(valid_until, "j F Y"), "days": days_left}
+
+        return self._get(("until", valid_until, language), make)
+
+    def path(self, name: str, fallback: str, language: str) -> str:
+        return self._get(("path", name, language), lambda: _localized_path(name, fallback, language))
+
+    def ask(self, organization_id: int, managers: list, language: str) -> str:
+        def make():
+            with _language(language):
+                if not managers:
+                    return gettext(
+                        "Your organisation has no authorization manager; ask your director to arrange the renewal."
+                    )
+                names = ", ".join(f"{m.get_full_name() or m.email} <{m.email}>" for m in managers)
+                return gettext("Ask your authorization manager to renew it: %(managers)s") % {"managers": names}
+
+        return self._get(("ask", organization_id, language), make)
+
+    @staticmethod
+    def ask_subject(authorization) -> str:
+        """In the language active around the caller (one override per email, not per row)."""
+        return quote(
+            gettext("Please renew my authorization for %(scope)s at %(organization)s")
+            % {"scope": authorization.scope_label, "organization": authorization.organization.name},
+            safe="",
+        )
+
+
+def _reminder_context(planned: PlannedEmail, phrases: _Phrases) -> dict:
     language = getattr(planned.recipient, "language", None) or settings.LANGUAGE_CODE
+    with _language(language):
+        return _reminder_context_in(planned, phrases, language)
+
+
+def _reminder_context_in(planned: PlannedEmail, phrases: _Phrases, language: str) -> dict:
     rows = sorted(planned.items, key=lambda item: (item.obj.valid_until, item.target, item.obj.pk))
-    authorizations = [
-        {
-            "authorization": item.obj,
-            "organization": item.obj.organization,
-            "days_left": (item.obj.valid_until - today).days,
-            "managers": planned.context.get("managers", {}).get(item.obj.organization_id, []),
+    is_user_email = planned.kind == "renewal_reminder_user"
+    authorizations = []
+    for item in rows:
+        if item.target != RenewalReminder.Target.AUTHORIZATION:
+            continue
+        authorization = item.obj
+        row = {
+            "authorization": authorization,
+            "organization": authorization.organization.name,
+            "scope": authorization.scope_label,
+            "until": phrases.until(authorization.valid_until, language),
         }
-        for item in rows
-        if item.target == RenewalReminder.Target.AUTHORIZATION
-    ]
+        if is_user_email:
+            managers = planned.context.get("managers", {}).get(authorization.organization_id, [])
+            row["managers"] = managers
+            row["ask"] = phrases.ask(authorization.organization_id, managers, language)
+            row["ask_subject"] = phrases.ask_subject(authorization) if managers else ""
+        authorizations.append(row)
     means = [
-        {"means": item.obj, "days_left": (item.obj.valid_until - today).days}
+        {"means": item.obj, "until": phrases.until(item.obj.valid_until, language)}
         for item in rows
         if item.target == RenewalReminder.Target.MEANS
     ]
     shown = authorizations[:DIGEST_MAX_ROWS]
-    renew_path = _localized_path("permission_list", "/manage/permissions/", language)
     ids = ",".join(str(row["authorization"].pk) for row in shown)
     return {
         "authorizations": shown,
         "more": len(authorizations) - len(shown),
         "total": len(authorizations),
         "means_list": means,
-        "renew_url": f"{settings.PORTAL_BASE_URL}{renew_path}?ids={ids}",
-        "home_url": settings.PORTAL_BASE_URL + _localized_path("home", "/", language),
+        "renew_url": settings.PORTAL_BASE_URL
+        + phrases.path("permission_list", "/manage/permissions/", language)
+        + f"?ids={ids}",
+        "home_url": settings.PORTAL_BASE_URL + phrases.path("home", "/", language),
     }
 
 
@@ -476,16 +570,24 @@ def renewal_reminders_send(*, today: datetime.date | None = None, dry_run: bool 
         run.plan = _plan(items, today)
         if dry_run:
             return run
-        emails = [
-            _email_build(
-                kind=planned.kind,
-                to=planned.recipient,
-                context=_reminder_context(planned, today),
-                dedupe_key=planned.dedupe_key,
-                language=None,
-            )
-            for planned in run.plan
-        ]
+        phrases = _Phrases(today)
+        emails = []
+        # Grouped by language, so each language is switched to once per run rather than per email.
+        for language, group in itertools.groupby(
+            sorted(run.plan, key=lambda planned: _language_of(planned.recipient)),
+            key=lambda planned: _language_of(planned.recipient),
+        ):
+            with translation.override(language):
+                emails.extend(
+                    _email_build(
+                        kind=planned.kind,
+                        to=planned.recipient,
+                        context=_reminder_context(planned, phrases),
+                        dedupe_key=planned.dedupe_key,
+                        language=language,
+                    )
+                    for planned in group
+                )
         OutboxEmail.objects.bulk_create(emails, ignore_conflicts=True, batch_size=500)
         run.failed = sum(1 for email in emails if email.status == Status.FAILED)
         run.queued = len(emails) - run.failed
