@@ -84,6 +84,7 @@ def permission_list(request):
             "page_obj": page,
             "show_inactive": form.is_bound and form.is_valid() and form.cleaned_data.get("show_inactive"),
             "activate_options": _new_end_dates(timezone.localdate()),
+            "expiring_until": selectors.expiring_until(timezone.localdate()),
         },
     )
 

@@ -278,7 +278,7 @@ def test_renew_icon_offers_one_three_and_five_years_with_their_end_dates(manager
     until = mixed["active"].valid_until
     for years in (1, 3, 5):
         assert f'name="period" value="{years}"' in html
-        assert (until + relativedelta(years=years)).strftime("%m/%d/%Y") in html
+        assert (until + relativedelta(years=years)).strftime("%d-%m-%Y") in html
 
 
 def test_bottom_of_the_page_has_the_renew_buttons(manager, mixed):
@@ -318,3 +318,12 @@ def test_a_manager_of_two_organisations_gets_users_of_both_in_the_user_filter(cl
     assert f'<option value="{carla.pk}">Carla Smit &lt;carla@voorbeeld-bv2.nl&gt;</option>' in html
     assert f'<option value="{bram.pk}">' in html
     assert f'<option value="{stranger.pk}">' not in html
+
+
+def test_rows_expiring_within_two_months_are_marked(manager, bram, org, service_eh2):
+    soon = AuthorizationFactory(user=bram, organization=org, service=service_eh2, expiring=True)
+    later = AuthorizationFactory(user=bram, organization=org, service=service_eh2)
+    html = manager.get(URL).content.decode()
+    marked = re.findall(r'data-id="(\d+)"[^>]*>(?:(?!</tr>).)*data-testid="expiring-soon"', html, re.S)
+    assert marked == [str(soon.pk)]
+    assert str(later.pk) not in marked
