@@ -221,7 +221,10 @@ def _deliver_locked(email: OutboxEmail, connection) -> DeliveryResult:
         email.save(update_fields=["status", "last_error", "attempts"])
         return DeliveryResult("failed")
     try:
-        _open(connection)
+        if isinstance(connection, SMTPBackend):
+            connection.open()  # one SMTP session for a whole batch
+        else:
+            connection = get_connection()  # the file backend: one file per email, not per batch
         sent = _message(email, connection).send()
         if not sent:
             raise ValueError("The backend accepted no recipient.")
@@ -243,12 +246,6 @@ def _deliver_locked(email: OutboxEmail, connection) -> DeliveryResult:
     email.status, email.sent_at = Status.SENT, now
     email.save(update_fields=["status", "sent_at", "attempts"])
     return DeliveryResult("sent")
-
-
-def _open(connection) -> None:
-    # Keep one SMTP session for a whole batch; the file backend would put the batch in one file.
-    if isinstance(connection, SMTPBackend):
-        connection.open()
 
 
 def _close(connection) -> None:

@@ -253,3 +253,11 @@ def test_plain_users_cannot_open_the_outbox(client, anna):
     login(client, anna)
     response = client.get(reverse("admin:notifications_outboxemail_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_text_parts_are_not_html_escaped_but_the_html_part_is(bram, revoked):
+    revoked.organization.name = "Jansen & Zn <BV>"
+    revoked.organization.save()
+    email = queue(bram, authorization=revoked)
+    assert "Jansen & Zn <BV>" in email.subject and "Jansen & Zn <BV>" in email.body_text
+    assert "Jansen &amp; Zn &lt;BV&gt;" in email.body_html
