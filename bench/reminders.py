@@ -192,6 +192,7 @@ def main() -> None:
         print(f"  {flushed.sent:,} sent")
 
     print()
+    print(f"(machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end)")
     print(
         f"RESULT: {args.authorizations:,} authorizations, {run.claimed:,} due: one reminder run took "
         f"{first.seconds:.1f} s ({run.queued:,} emails queued); a second run {second.seconds:.1f} s."
