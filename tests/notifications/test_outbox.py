@@ -58,6 +58,7 @@ def test_email_is_rendered_in_the_recipients_language(bram, revoked):
     dutch = queue(bram, "nl", authorization=revoked, language="nl")
     assert english.language == "en" and dutch.language == "nl"
     assert english.subject == "Your authorization for Voorbeeld BV 1 was revoked"
+    assert dutch.subject == "Uw machtiging voor Voorbeeld BV 1 is ingetrokken"
     assert "Dear Bram," in english.body_text
 
 

@@ -150,6 +150,7 @@ def test_reminders_are_written_in_each_recipients_language(anna, bram, org):
     assert (manager_mail.language, user_mail.language) == ("en", "nl")
     assert "10 January" in manager_mail.body_text and "/en/manage/permissions/" in manager_mail.body_text
     assert "10 januari" in user_mail.body_text
+    assert manager_mail.body_text.startswith("Dear Anna,") and user_mail.body_text.startswith("Beste Bram,")
 
 
 def test_an_expiring_means_reminds_its_owner(bram):
