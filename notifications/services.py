@@ -544,7 +544,7 @@ def _reminder_context_in(planned: PlannedEmail, phrases: _Phrases, language: str
         "total": len(authorizations),
         "means_list": means,
         "renew_url": settings.PORTAL_BASE_URL
-        + phrases.path("permission_list", "/manage/permissions/", language)
+        + phrases.path("permission_renew_many", "/manage/permissions/renew/", language)
         + f"?ids={ids}",
         "home_url": settings.PORTAL_BASE_URL + phrases.path("home", "/", language),
     }

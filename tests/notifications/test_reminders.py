@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
@@ -121,7 +122,7 @@ def test_each_manager_gets_one_digest_listing_all_their_expiring_authorizations(
         body = digests[manager].body_text
         assert body.count("\n- ") == 4
         ids = ",".join(str(a.pk) for a in sorted(rows, key=lambda a: a.valid_until))
-        assert f"/manage/permissions/?ids={ids}" in body
+        assert f"/manage/permissions/renew/?ids={ids}" in body
     assert digests[daan.email].body_text.count("\n- ") == 1
     assert f"?ids={outsider.pk}" in digests[daan.email].body_text
     # The user gets one email listing their own three, with whom to ask for renewal.
@@ -148,7 +149,7 @@ def test_reminders_are_written_in_each_recipients_language(anna, bram, org):
     manager_mail = OutboxEmail.objects.get(kind="renewal_reminder_manager")
     user_mail = OutboxEmail.objects.get(kind="renewal_reminder_user")
     assert (manager_mail.language, user_mail.language) == ("en", "nl")
-    assert "10 January" in manager_mail.body_text and "/en/manage/permissions/" in manager_mail.body_text
+    assert "10 January" in manager_mail.body_text and "/en/manage/permissions/renew/?ids=" in manager_mail.body_text
     assert "10 januari" in user_mail.body_text
     assert manager_mail.body_text.startswith("Dear Anna,") and user_mail.body_text.startswith("Beste Bram,")
 
@@ -212,3 +213,22 @@ def test_two_concurrent_runs_send_each_reminder_once(org, anna, bram, pim):
     assert sorted(OutboxEmail.objects.values_list("to", flat=True)) == sorted([anna.email, bram.email, pim.email])
     # Eager in-process delivery after each commit: every email went out once.
     assert sorted(m.to[0] for m in mail.outbox) == sorted([anna.email, bram.email, pim.email])
+
+
+def test_the_digest_link_opens_the_renew_page_with_those_rows(client, anna, bram, pim, org, service_eh2, service_eh3):
+    import re
+
+    from tests.conftest import login
+
+    rows = [
+        authorization(bram, org, days(20), service=service_eh2),
+        authorization(pim, org, days(40), service=service_eh3),
+    ]
+    run()
+    digest = OutboxEmail.objects.get(kind="renewal_reminder_manager")
+    url = re.search(r"http://\S+/manage/permissions/renew/\?ids=\S+", digest.body_text).group(0)
+    login(client, anna)
+    page = client.get(url.removeprefix(settings.PORTAL_BASE_URL))
+    assert page.status_code == 200
+    for row in rows:
+        assert row.service.name in page.text
