@@ -296,6 +296,9 @@ def verify_pdf(content: bytes) -> VerifyResult:
         return VerifyResult(False, "not_pdf", str(exc))
     if not embedded:
         return VerifyResult(False, "not_signed")
+    problem = _structure_problem(content, reader, embedded)
+    if problem:
+        return VerifyResult(False, "modified", problem)
 
     portal_cert = portal_certificate()
     infos = []
@@ -336,3 +339,37 @@ def verify_pdf(content: bytes) -> VerifyResult:
             )
         )
     return VerifyResult(True, signatures=tuple(infos))
+
+
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+def _structure_problem(content: bytes, reader, embedded) -> str:
+    """Byte-level checks that pyHanko's (lenient) parsing lets pass.
+
+    The only bytes a signature does not cover are its own ``/Contents`` value, so
+    that value must be a hex string holding one DER object followed by zero
+    padding; and every filled signature field must be a signature pyHanko
+    actually validated (a damaged /SubFilter makes it skip one). Changes inside
+    the DER object that pyHanko tolerates are caught by comparing the file's
+    SHA-256 with the documents the portal issued (requests_app.selectors).
+    """
+    from asn1crypto import parser as asn1_parser
+    from pyhanko.sign import fields
+
+    filled = [name for name, value, _ref in fields.enumerate_sig_fields(reader, filled_status=True) if value]
+    if len(filled) != len(embedded):
+        return "A signature in the file cannot be read."
+    for sig in embedded:
+        start1, length1, start2, _length2 = (int(v) for v in sig.byte_range)
+        gap = content[start1 + length1 : start2]
+        if len(gap) < 2 or gap[:1] != b"<" or gap[-1:] != b">" or not set(gap[1:-1]) <= _HEX:
+            return "The signature value is damaged."
+        raw = bytes.fromhex(gap[1:-1].decode("ascii"))
+        try:
+            _class, _method, _tag, header, body, _trailer = asn1_parser.parse(raw, strict=False)
+        except (ValueError, TypeError) as exc:
+            return f"The signature value is damaged ({exc})."
+        if raw[len(header) + len(body) :].strip(b"\x00"):
+            return "The signature value is damaged."
+    return ""

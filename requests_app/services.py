@@ -123,16 +123,11 @@ def appointment_apply(*, actor: User, organization: Organization, level: str, re
             _("You need an active eHerkenning means to become an authorization manager."), code="no_means"
         )
     if means.level != level:
-        raise ValidationError(
-            {
-                "level": _(
-                    "Manager rights at %(level)s need a means of level %(level)s; your means has level "
-                    "%(means)s. Choose %(means)s, or upgrade your means to %(level)s first."
-                )
-                % {"level": level, "means": means.level}
-            },
-            code="level_mismatch",
-        )
+        message = _(
+            "Manager rights at %(level)s need a means of level %(level)s; your means has level "
+            "%(means)s. Choose %(means)s, or upgrade your means to %(level)s first."
+        ) % {"level": level, "means": means.level}
+        raise ValidationError({"level": ValidationError(message, code="level_mismatch")})
     if manager_level_for(actor, organization) == level:
         raise ValidationError(
             _("You already are an authorization manager of %(organization)s at level %(level)s.")

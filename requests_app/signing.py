@@ -91,29 +91,69 @@ def is_complete(request: Request) -> bool:
 # --- The form ---------------------------------------------------------------------------------------------------
 
 
+def _date(value):
+    """Payload dates are ISO strings; the form shows them as dates in its language."""
+    if isinstance(value, str) and value:
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 def form_context(request: Request, *, signer_blocks: list[dict] | None = None) -> dict:
+    """Everything the form templates show, with fallbacks resolved here (template filter arguments must exist)."""
     from users.models import Means
 
     organization = request.organization
     payload = request.payload or {}
+    subject = request.subject_user
+    subject_name = (subject.get_full_name() or subject.email) if subject is not None else ""
+    subject_means = None
+    if request.subject_user_id:
+        subject_means = Means.objects.active().filter(owner_id=request.subject_user_id).first()
+    subject_means_level = subject_means.level if subject_means else ""
+    manager = payload.get("manager") or {}
     context = {
         "req": request,
         "organization": organization,
         "payload": payload,
-        "subject": request.subject_user,
+        "subject": subject,
+        "subject_name": subject_name,
+        "subject_email": subject.email if subject is not None else "",
+        "subject_means_level": subject_means_level,
+        "manager": {
+            "name": manager.get("name") or subject_name,
+            "email": manager.get("email") or (subject.email if subject is not None else ""),
+            "date_of_birth": _date(manager.get("date_of_birth")),
+        },
+        "means_level": payload.get("means_level") or subject_means_level,
+        "from_level": payload.get("from_level") or subject_means_level,
+        "to_level": payload.get("to_level") or request.level,
+        "people": [
+            {**person, "date_of_birth": _date(person.get("date_of_birth"))} for person in payload.get("people") or []
+        ],
+        "authorizations": [
+            {
+                "user": item.get("user_name") or item.get("user_id") or "",
+                "scope": item.get("scope_label") or item.get("scope") or "",
+                "level": item.get("level") or "",
+                "years": item.get("years"),
+            }
+            for item in payload.get("authorizations") or []
+        ],
         "signers": signers_of(request),
         "signer_blocks": signer_blocks if signer_blocks is not None else default_signer_blocks(request),
         "form_date": timezone.localdate(),
+        "rule_text": "",
     }
-    if request.subject_user_id:
-        context["subject_means"] = Means.objects.active().filter(owner_id=request.subject_user_id).first()
     if request.kind == Request.Kind.LINK_USER and payload.get("from_organization_id"):
         context["from_organization"] = Organization.objects.filter(pk=payload["from_organization_id"]).first()
-    if request.payload.get("signers"):
+    if payload.get("signers"):
         try:
             context["rule_text"] = signer_requirement(organization).rule_text
         except ValidationError:
-            context["rule_text"] = ""
+            pass
     return context
 
 

@@ -11,12 +11,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from notifications.services import email_queue
-from reconi.pdf import verify_pdf
+from reconi.pdf import VerifyResult, sha256, verify_pdf
 from users.models import Means
 
 from . import services, tokens
 from .forms import MAX_VERIFY_BYTES, BecomeManagerForm, IdentityForm, SignForm, VerifyForm
 from .models import Request
+from .selectors import signature_by_document
 from .signing import form_context
 
 TOKEN_ERROR_STATUS = {"invalid": 404, "expired": 410, "used": 410, "revoked": 410, "locked": 429, "closed": 410}
@@ -221,7 +222,7 @@ def sign_pdf(request, token):
 @require_http_methods(["GET", "POST"])
 def verify(request):
     """Anyone uploads a PDF and learns whether this portal signed it and it is unchanged since."""
-    result = None
+    result = form_request = None
     if request.method == "POST":
         too_large = int(request.META.get("CONTENT_LENGTH") or 0) > MAX_VERIFY_BYTES + 64 * 1024
         if too_large:
@@ -230,8 +231,20 @@ def verify(request):
             return render(request, "requests_app/signature_verify.html", {"form": form}, status=413)
         form = VerifyForm(request.POST, request.FILES)
         if form.is_valid():
-            upload = form.cleaned_data["file"]
-            result = verify_pdf(upload.read())
+            content = form.cleaned_data["file"].read()
+            result = verify_pdf(content)
+            if result.valid:
+                # pyHanko accepts some changes to the bytes of a signature value itself; the portal's own
+                # record of every document it issued makes any other byte change fail too.
+                issued = signature_by_document(sha256=sha256(content))
+                if issued is None:
+                    result = VerifyResult(False, "modified", "The file differs from every document the portal issued.")
+                else:
+                    form_request = issued.request
     else:
         form = VerifyForm()
-    return render(request, "requests_app/signature_verify.html", {"form": form, "result": result})
+    return render(
+        request,
+        "requests_app/signature_verify.html",
+        {"form": form, "result": result, "form_request": form_request},
+    )

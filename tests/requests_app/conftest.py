@@ -91,11 +91,18 @@ def link_for(request: Request, representative) -> str:
     return tokens.token_value(open_token(request, representative))
 
 
+def en_url(name: str, **kwargs) -> str:
+    """The English page (/en/...): the assertions read English messages."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    with translation.override("en"):
+        return reverse(name, kwargs=kwargs or None)
+
+
 def sign_as(client, request: Request, representative, *, consent=True):
     """Walk the public page: identity, the emailed code, consent, sign. Returns the final response."""
-    from django.urls import reverse
-
-    url = reverse("sign", kwargs={"token": link_for(request, representative)})
+    url = en_url("sign", token=link_for(request, representative))
     response = client.post(
         url,
         {

@@ -17,7 +17,7 @@ from requests_app.models import Request, Signature, SigningToken
 from tests.conftest import login, make_support
 from tests.factories import MeansFactory, UserFactory
 
-from .conftest import apply, code_from_outbox, link_for, open_token, outbox, sign_as
+from .conftest import apply, code_from_outbox, en_url, link_for, open_token, outbox, sign_as
 
 
 def _state(request: Request):
@@ -65,7 +65,7 @@ def test_the_emailed_link_opens_the_signing_page_for_anyone(client, eva, org, ca
     assert response.status_code == 200
     assert b"Carla Smit" in response.content
     assert request.number.encode() in response.content
-    pdf = client.get(reverse("sign_pdf", kwargs={"token": link_for(request, carla)}))
+    pdf = client.get(en_url("sign_pdf", token=link_for(request, carla)))
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf.content == bytes(request.pdf)
 
@@ -75,12 +75,12 @@ def test_tampered_token_gives_a_clear_page_and_changes_nothing(client, eva, org,
     value = link_for(request, carla)
     tampered = value[:-2] + ("AA" if value[-2:] != "AA" else "BB")
     before = _state(request)
-    for url in (reverse("sign", kwargs={"token": tampered}), reverse("sign_pdf", kwargs={"token": tampered})):
+    for url in (en_url("sign", token=tampered), en_url("sign_pdf", token=tampered)):
         response = client.get(url)
         assert response.status_code == 404
         assert b'data-reason="invalid"' in response.content
     response = client.post(
-        reverse("sign", kwargs={"token": tampered}),
+        en_url("sign", token=tampered),
         {"action": "identify", "id-name": carla.name, "id-date_of_birth": carla.date_of_birth.isoformat()},
     )
     assert response.status_code == 404
@@ -104,11 +104,11 @@ def test_expired_token_gives_a_clear_page_and_changes_nothing(client, eva, org, 
     value = link_for(request, carla)
     before = _state(request)
     with freeze_time(timezone.now() + datetime.timedelta(days=14, minutes=1)):
-        response = client.get(reverse("sign", kwargs={"token": value}))
+        response = client.get(en_url("sign", token=value))
         assert response.status_code == 410
         assert b'data-reason="expired"' in response.content
         response = client.post(
-            reverse("sign", kwargs={"token": value}),
+            en_url("sign", token=value),
             {"action": "identify", "id-name": carla.name, "id-date_of_birth": carla.date_of_birth.isoformat()},
         )
         assert response.status_code == 410
@@ -119,7 +119,7 @@ def test_expired_token_gives_a_clear_page_and_changes_nothing(client, eva, org, 
 def test_token_still_works_on_day_thirteen(client, eva, org, carla):
     request = apply(eva, org)
     with freeze_time(timezone.now() + datetime.timedelta(days=13)):
-        assert client.get(reverse("sign", kwargs={"token": link_for(request, carla)})).status_code == 200
+        assert client.get(en_url("sign", token=link_for(request, carla))).status_code == 200
 
 
 def test_used_token_cannot_sign_again(client, eva, joint_org):
@@ -129,10 +129,10 @@ def test_used_token_cannot_sign_again(client, eva, joint_org):
     sign_as(client, request, first)
     before = _state(request)
 
-    response = client.get(reverse("sign", kwargs={"token": value}))
+    response = client.get(en_url("sign", token=value))
     assert response.status_code == 410
     assert b'data-reason="used"' in response.content
-    response = client.post(reverse("sign", kwargs={"token": value}), {"action": "sign", "sign-code": "000000"})
+    response = client.post(en_url("sign", token=value), {"action": "sign", "sign-code": "000000"})
     assert response.status_code == 410
     assert _state(request) == before
 
@@ -140,7 +140,7 @@ def test_used_token_cannot_sign_again(client, eva, joint_org):
 def test_someone_elses_name_and_birth_date_are_refused(client, eva, joint_org):
     request = apply(eva, joint_org)
     joost, karin = list(joint_org.representatives.order_by("name"))[:2]
-    url = reverse("sign", kwargs={"token": link_for(request, joost)})
+    url = en_url("sign", token=link_for(request, joost))
     # Karin tries to sign with Joost's link, as herself.
     response = client.post(
         url, {"action": "identify", "id-name": karin.name, "id-date_of_birth": karin.date_of_birth.isoformat()}
@@ -159,7 +159,7 @@ def test_someone_elses_name_and_birth_date_are_refused(client, eva, joint_org):
 
 def test_identity_guessing_locks_the_link(client, eva, org, carla):
     request = apply(eva, org)
-    url = reverse("sign", kwargs={"token": link_for(request, carla)})
+    url = en_url("sign", token=link_for(request, carla))
     for _attempt in range(tokens.IDENTITY_MAX_ATTEMPTS):
         client.post(url, {"action": "identify", "id-name": "Someone Else", "id-date_of_birth": "1980-01-01"})
     response = client.get(url)
@@ -182,7 +182,7 @@ def test_name_is_compared_without_case_and_extra_spaces(eva, org, carla):
 
 def test_wrong_codes_are_limited(client, eva, org, carla):
     request = apply(eva, org)
-    url = reverse("sign", kwargs={"token": link_for(request, carla)})
+    url = en_url("sign", token=link_for(request, carla))
     client.post(url, {"action": "identify", "id-name": carla.name, "id-date_of_birth": carla.date_of_birth.isoformat()})
     right = code_from_outbox(carla.email)
     wrong = "000000" if right != "000000" else "111111"
@@ -197,7 +197,7 @@ def test_wrong_codes_are_limited(client, eva, org, carla):
 
 def test_code_resend_is_rate_limited(client, eva, org, carla):
     request = apply(eva, org)
-    url = reverse("sign", kwargs={"token": link_for(request, carla)})
+    url = en_url("sign", token=link_for(request, carla))
     client.post(url, {"action": "identify", "id-name": carla.name, "id-date_of_birth": carla.date_of_birth.isoformat()})
     client.post(url, {"action": "resend"})
     assert outbox("signing_code", carla.email).count() == 1
@@ -208,7 +208,7 @@ def test_code_resend_is_rate_limited(client, eva, org, carla):
 
 def test_expired_code_is_refused(client, eva, org, carla):
     request = apply(eva, org)
-    url = reverse("sign", kwargs={"token": link_for(request, carla)})
+    url = en_url("sign", token=link_for(request, carla))
     client.post(url, {"action": "identify", "id-name": carla.name, "id-date_of_birth": carla.date_of_birth.isoformat()})
     code = code_from_outbox(carla.email)
     with freeze_time(timezone.now() + tokens.CODE_LIFETIME + datetime.timedelta(seconds=1)):
@@ -252,7 +252,7 @@ def test_limited_authority_needs_two_signatures(client, eva, limited_org):
     request.refresh_from_db()
     assert request.status == Request.Status.SUBMITTED
     # The third link stops working once the form is complete.
-    response = client.get(reverse("sign", kwargs={"token": tokens.token_value(third.signing_tokens.get())}))
+    response = client.get(en_url("sign", token=tokens.token_value(third.signing_tokens.get())))
     assert response.status_code == 410
 
 
@@ -268,7 +268,7 @@ def test_cancelled_request_links_stop_working(client, eva, org, carla):
     request = apply(eva, org)
     value = link_for(request, carla)
     services.request_cancel(actor=eva, request=request, reason="changed my mind")
-    response = client.get(reverse("sign", kwargs={"token": value}))
+    response = client.get(en_url("sign", token=value))
     assert response.status_code == 410
 
 
