@@ -47,7 +47,7 @@ worker: install
 	$(BIN)/celery -A reconi worker -l info
 
 beat: install
-	$(BIN)/celery -A reconi beat -l info
+	mkdir -p var && $(BIN)/celery -A reconi beat -l info -s var/celerybeat-schedule
 
 bench: install
 	$(BIN)/python bench/run_all.py

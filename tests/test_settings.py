@@ -39,7 +39,7 @@ def test_embedded_defaults_need_nothing_running(tmp_path):
     assert engine == "django.db.backends.sqlite3"
     assert name == str(tmp_path / "reconi.sqlite3")
     assert eager is True
-    assert backend == "django.core.mail.backends.filebased.EmailBackend"
+    assert backend == "reconi.mail.EmlFileBackend"
     assert mail_path == str(tmp_path / "mail")
 
 
@@ -100,3 +100,23 @@ def test_session_has_an_absolute_lifetime(client, bram, settings):
     session.save()
     response = client.get(reverse("home"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_demo_mail_lands_as_one_eml_file_per_message(tmp_path, settings):
+    import email
+
+    from django.core.mail import EmailMultiAlternatives, get_connection
+
+    connection = get_connection("reconi.mail.EmlFileBackend", file_path=tmp_path)
+    messages = []
+    for n in range(3):
+        message = EmailMultiAlternatives(f"Onderwerp {n}", "tekst", "noreply@reconi.example", [f"p{n}@example.nl"])
+        message.attach_alternative("<p>tekst</p>", "text/html")
+        message.attach("form.pdf", b"%PDF-1.7 test", "application/pdf")
+        messages.append(message)
+    assert connection.send_messages(messages) == 3
+    files = sorted(tmp_path.glob("*.eml"))
+    assert len(files) == 3
+    parsed = email.message_from_bytes(files[0].read_bytes())
+    assert parsed["Subject"].startswith("Onderwerp")
+    assert [part.get_filename() for part in parsed.walk() if part.get_filename()] == ["form.pdf"]

@@ -49,7 +49,7 @@ def email_config() -> dict:
     url = os.environ.get("EMAIL_URL")
     if not url:
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_BACKEND": "reconi.mail.EmlFileBackend",
             "EMAIL_FILE_PATH": str(VAR_DIR / "mail"),
         }
     parsed = urlparse(url)
