@@ -2,12 +2,33 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Cast, Mod, Substr
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reconi.levels import AssuranceLevel
 from reconi.validators import branch_validator, kvk_validator, validate_rsin
+
+RSIN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+
+
+def rsin_elfproef_condition() -> Q:
+    """reconi.validators.rsin_is_valid as SQL: empty, or 9 digits (not all zero) whose
+    weighted sum divides by 11. The CASE keeps the cast away from non-digits."""
+    weighted_sum = sum(
+        (
+            Cast(Substr("rsin", position, 1), models.IntegerField()) * weight
+            for position, weight in enumerate(RSIN_WEIGHTS, 1)
+        ),
+        start=Value(0),
+    )
+    nine_digits = Q(rsin__regex=r"^[0-9]{9}$")
+    remainder = Case(
+        When(nine_digits, then=Mod(weighted_sum, 11)), default=Value(1), output_field=models.IntegerField()
+    )
+    return Q(rsin="") | (nine_digits & ~Q(rsin="000000000") & Q(Exact(remainder, 0)))
 
 
 class OrganizationQuerySet(models.QuerySet):
@@ -74,6 +95,11 @@ class Organization(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(rsin="") | Q(rsin__regex=r"^[0-9]{9}$"), name="organization_rsin_9_digits"
+            ),
+            models.CheckConstraint(
+                condition=rsin_elfproef_condition(),
+                name="organization_rsin_elfproef",
+                violation_error_message=_("An RSIN needs 9 digits that pass the elfproef."),
             ),
         ]
 
@@ -144,6 +170,10 @@ class Membership(models.Model):
                     | Q(manager_level__isnull=False, manager_until__isnull=False)
                 ),
                 name="membership_manager_level_and_end_together",
+            ),
+            models.CheckConstraint(
+                condition=Q(manager_level__isnull=True) | Q(manager_level__in=AssuranceLevel.values),
+                name="membership_manager_level_known",
             ),
         ]
 
