@@ -61,7 +61,7 @@ def test_production_check_deploy_is_clean():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env=_clean_env(**env),
         capture_output=True,
         text=True,
         timeout=120,

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 import pytest
 from dateutil.relativedelta import relativedelta
-from django.urls import reverse
-from django.utils import timezone
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from authorizations.models import Authorization
@@ -18,7 +18,14 @@ from notifications.models import OutboxEmail
 from tests.conftest import login
 from tests.factories import AuthorizationFactory
 
-LIST = reverse("permission_list")
+LIST = reverse_lazy("permission_list")
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The assertions read the English messages: every URL here is reversed under /en/."""
+    with translation.override("en"):
+        yield
 
 
 def today():
