@@ -15,7 +15,9 @@ from organizations.services import membership_link
 from tests.factories import AuthorizationFactory
 from tests.rules.conftest import run_simultaneously
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real row locks and simultaneous connections: PostgreSQL (SQLite's in-memory test
+# database only answers "table is locked").
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql_only")]
 
 CLICKS = 10
 

@@ -242,7 +242,7 @@ def test_audit_record_refuses_to_run_outside_a_transaction():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_writers_keep_the_chain_linear(support, org, bram, service_eh2):
+def test_simultaneous_writers_keep_the_chain_linear(postgresql_only, support, org, bram, service_eh2):
     count = 10
     authorizations = [AuthorizationFactory(user=bram, organization=org, service=service_eh2) for _ in range(count)]
     OrganizationFactory.reset_sequence(50)
