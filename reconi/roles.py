@@ -41,9 +41,9 @@ def require_support(actor) -> None:
         raise PermissionDenied("Only support staff can do this.")
 
 
-# What the Support group may do. The migrations that first created the group
-# (organizations 0003/0004, notifications 0002) hold the same lists; this copy
-# restores the group after a test database flush (see OrganizationsConfig.ready).
+# What the Support group may do. The migrations that created the group
+# (organizations 0003/0004, requests_app 0002, notifications 0002) hold the same
+# lists; a test pins them equal. This copy restores the group after a test flush.
 SUPPORT_PERMISSIONS = {
     "organizations": [
         "view_organization",
@@ -73,18 +73,31 @@ SUPPORT_PERMISSIONS = {
     "account": ["view_emailaddress"],
     "mfa": ["view_authenticator"],
     "auth": ["view_group"],
+    "requests_app": ["view_request", "change_request", "view_signature", "view_signingtoken"],
     "notifications": ["view_outboxemail", "change_outboxemail", "view_outboxattachment", "view_renewalreminder"],
 }
 
 
-def support_group_ensure(using: str = "default") -> None:
-    """Create the Support group with its permissions if it is missing (idempotent)."""
-    from django.contrib.auth.models import Group, Permission
+def support_group_ensure(using: str = "default"):
+    """The Support group with its permissions, created when missing (idempotent).
 
-    group, created = Group.objects.using(using).get_or_create(name=SUPPORT_GROUP)
-    if not created and group.permissions.exists():
-        return
-    for app_label, codenames in SUPPORT_PERMISSIONS.items():
-        group.permissions.add(
-            *Permission.objects.using(using).filter(content_type__app_label=app_label, codename__in=codenames)
-        )
+    Migrations create it; seed_demo and the tests call this because a test
+    database flush empties the group table (and sometimes the permissions).
+    """
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    wanted = [(app, codename) for app, codenames in SUPPORT_PERMISSIONS.items() for codename in codenames]
+    permissions = Permission.objects.using(using).filter(
+        content_type__app_label__in=SUPPORT_PERMISSIONS, codename__in=[c for _a, c in wanted]
+    )
+    if permissions.count() < len(wanted):
+        for app_config in apps.get_app_configs():
+            create_contenttypes(app_config, verbosity=0, using=using)
+            create_permissions(app_config, verbosity=0, using=using)
+    group, _created = Group.objects.using(using).get_or_create(name=SUPPORT_GROUP)
+    by_key = {(p.content_type.app_label, p.codename): p for p in permissions.select_related("content_type")}
+    group.permissions.add(*[by_key[key] for key in wanted if key in by_key])
+    return group

@@ -11,10 +11,10 @@ import os
 import shutil
 
 import pytest
-from django.contrib.auth.models import Group
 
 from organizations.models import Membership
 from reconi.levels import AssuranceLevel
+from reconi.roles import support_group_ensure
 from tests.factories import (
     MeansFactory,
     MembershipFactory,
@@ -45,7 +45,7 @@ def make_manager(user, organization, level=AssuranceLevel.EH3):
 
 def make_support(email="sara.support@reconi.example"):
     user = UserFactory(email=email, first_name="Sara", last_name="Support", is_staff=True)
-    user.groups.add(Group.objects.get(name="Support"))
+    user.groups.add(support_group_ensure())
     return user
 
 

@@ -18,7 +18,6 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import encrypt
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +30,7 @@ from organizations.models import Membership, Organization, Representative
 from organizations.services import manager_appoint, membership_link, organization_create, representative_add
 from reconi.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from reconi.levels import AssuranceLevel
-from reconi.roles import SUPPORT_GROUP
+from reconi.roles import support_group_ensure
 from users.models import Means, User
 from users.services import means_issue
 
@@ -191,7 +190,7 @@ class Command(BaseCommand):
     def staff_account(self, email: str, first_name: str, last_name: str, *, superuser: bool) -> User:
         user = self.new_user(email, first_name=first_name, last_name=last_name, is_staff=True, is_superuser=superuser)
         if not superuser:
-            user.groups.add(Group.objects.get(name=SUPPORT_GROUP))
+            user.groups.add(support_group_ensure())
         # Fresh from the database: the permission cache must see the group.
         return User.objects.get(pk=user.pk)
 
