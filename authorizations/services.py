@@ -17,8 +17,7 @@ from users.models import Means, User
 from users.services import check_period
 
 from .models import Authorization, AuthorizationStatus, Service, ServiceProvider
-
-MAX_PERIOD_YEARS = 5
+from .selectors import identical_authorization_in_force
 
 
 def _check_level(
@@ -109,6 +108,17 @@ def authorization_grant(
     valid_from = valid_from or today
     if valid_from < today:
         raise ValidationError({"valid_from": _("An authorization cannot start before today.")}, code="backdated")
+    # The link row serialises grants for this person here, so a double click grants once.
+    list(Membership.objects.select_for_update().filter(user=user, organization=organization).values_list("pk"))
+    if identical_authorization_in_force(
+        user=user,
+        organization=organization,
+        level=level,
+        scope=scope,
+        service=service if scope == Authorization.Scope.SERVICE else None,
+        provider=provider if scope == Authorization.Scope.PROVIDER else None,
+    ).exists():
+        raise ValidationError(_("%(user)s already has this authorization in force.") % {"user": user}, code="duplicate")
     authorization = Authorization(
         user=user,
         organization=organization,

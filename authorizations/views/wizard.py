@@ -31,7 +31,7 @@ from reconi.permissions import log_denied, manager_required
 from users.models import User
 
 from ..models import Authorization, Service, ServiceProvider
-from ..selectors import identical_authorization_in_force, service_provider_search, service_search
+from ..selectors import service_provider_search, service_search
 from ..services import authorization_grant
 from ..wizard_forms import (
     AddLineForm,
@@ -405,7 +405,8 @@ def _confirm(request):
 def _grant_all(request, lines: list[Line], *, years: int) -> bool:
     """Grant every line in one transaction: all or nothing. Failing lines get their reasons."""
     with transaction.atomic():
-        # Serialise confirmations for the same people, so a double click cannot grant twice.
+        # Lock every link row up front in one order (no deadlock between two confirmations);
+        # authorization_grant refuses an identical authorization already in force.
         pairs = Q(pk__in=[])
         for line in lines:
             if line.user and line.organization:
@@ -414,16 +415,6 @@ def _grant_all(request, lines: list[Line], *, years: int) -> bool:
         for line in lines:
             if line.problem:
                 line.errors = [line.problem]
-                continue
-            if identical_authorization_in_force(
-                user=line.user,
-                organization=line.organization,
-                level=line.level,
-                scope=line.scope,
-                service=line.service,
-                provider=line.provider,
-            ).exists():
-                line.errors = [_("%(user)s already has this authorization in force.") % {"user": line.user}]
                 continue
             try:
                 authorization_grant(

@@ -117,3 +117,20 @@ def test_revoke_and_renew_at_once_leave_it_revoked(anna, support, bram, org, ser
     assert stored.status == "revoked"
     assert _events("authorization.revoke") == 1
     assert _events("authorization.renew") <= 1
+
+
+def test_ten_simultaneous_grants_of_the_same_authorization_give_one(anna, bram, org, service_eh2):
+    from authorizations.services import authorization_grant
+
+    results = run_simultaneously(
+        lambda i: authorization_grant(
+            actor=anna, user=bram, organization=org, level="EH2", scope="service", service=service_eh2, years=1
+        ),
+        count=CLICKS,
+    )
+    done, refused = _outcomes(results)
+    assert len(done) == 1
+    assert len(refused) == CLICKS - 1
+    assert {e.messages[0] for e in refused} == {f"{bram} already has this authorization in force."}
+    assert Authorization.objects.filter(user=bram, organization=org, service=service_eh2).count() == 1
+    assert _events("authorization.grant") == 1
