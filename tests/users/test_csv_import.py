@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from requests_app.csv_import import CsvFileError, parse_people_csv
 from requests_app.models import Request
@@ -10,6 +11,13 @@ from tests.conftest import login
 HEADER = "first_name,initials,last_name,date_of_birth,email,phone,level,years\n"
 JAN = "Jan,J.P.,de Vries,1980-04-12,jan.devries@voorbeeld-bv1.nl,+31612345678,EH3,3\n"
 PIET = "Piet,,Jansen,1975-01-30,piet.jansen@voorbeeld-bv1.nl,,EH2,1\n"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The parser's messages are asserted in English (the default language is Dutch)."""
+    with translation.override("en"):
+        yield
 
 
 def upload(content: bytes | str, name="people.csv"):
