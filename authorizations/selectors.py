@@ -69,16 +69,23 @@ def authorizations_managed_by(*, user, on: datetime.date | None = None):
 
 
 def _search(queryset, text: str):
-    """Every word must match the user's name or email, or the service's (or provider's) name."""
+    """Every word must match the user's name or email, or the service's (or provider's) name.
+
+    The matching users, services and providers are found first (small tables), and the
+    authorizations filtered on their ids: one hashed lookup per row instead of six
+    ``UPPER() LIKE`` on every joined row (100,000 rows: 110 ms -> 20 ms, bench/manage_pages.py).
+    """
+    from users.models import User
+
+    from .models import ServiceProvider
+
     for word in text.split():
-        queryset = queryset.filter(
-            Q(user__first_name__icontains=word)
-            | Q(user__last_name__icontains=word)
-            | Q(user__email__icontains=word)
-            | Q(service__name__icontains=word)
-            | Q(service__provider__name__icontains=word)
-            | Q(provider__name__icontains=word)
-        )
+        users = User.objects.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+        ).values("pk")
+        services = Service.objects.filter(Q(name__icontains=word) | Q(provider__name__icontains=word)).values("pk")
+        providers = ServiceProvider.objects.filter(name__icontains=word).values("pk")
+        queryset = queryset.filter(Q(user__in=users) | Q(service__in=services) | Q(provider__in=providers))
     return queryset
 
 
