@@ -2,10 +2,18 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from requests_app.models import Request
 from tests.conftest import login
 from users.validators import validate_personal_email
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The reasons are asserted in English (the default language is Dutch)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(
