@@ -9,7 +9,6 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from organizations.models import Membership
 from reconi.permissions import get_scoped_or_404, managed_organizations, manager_required
 from reconi.roles import manager_level_for
 from requests_app.csv_import import COLUMN_LABELS, COLUMNS, EXAMPLE, CsvFileError, parse_people_csv
@@ -30,73 +28,10 @@ from requests_app.workflow import (
 
 from .forms import CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
 from .models import Means, User
+from .selectors import people_of_managed_organizations
 
 PAGE_SIZE = 50
 SESSION_CSV = "users_add_csv"
-
-
-def _people_of(request):
-    """The people linked to the organisations I manage, with what the list shows, in a fixed number of queries."""
-    managed = managed_organizations(request)
-    today = timezone.localdate()
-    latest_means = (
-        Means.objects.filter(owner=OuterRef("pk")).exclude(status=Means.Status.REPLACED).order_by("-valid_until")
-    )
-    active_means = Means.objects.active(today).filter(owner=OuterRef("pk"))
-    return (
-        User.objects.filter(memberships__organization__in=managed)
-        .distinct()
-        .annotate(
-            means_level=Subquery(latest_means.values("level")[:1]),
-            means_valid_until=Subquery(latest_means.values("valid_until")[:1]),
-            means_status=Subquery(latest_means.values("status")[:1]),
-            has_active_means=Exists(active_means),
-            active_authorizations=Count(
-                "authorizations",
-                filter=Q(
-                    authorizations__organization__in=managed,
-                    authorizations__revoked_at__isnull=True,
-                    authorizations__valid_from__lte=today,
-                    authorizations__valid_until__gte=today,
-                ),
-                distinct=True,
-            ),
-        )
-        .prefetch_related(
-            Prefetch(
-                "memberships",
-                queryset=Membership.objects.filter(organization__in=managed).select_related("organization"),
-                to_attr="managed_memberships",
-            )
-        )
-        .order_by("last_name", "first_name", "email")
-    )
-
-
-def _filtered(people, form):
-    if not form.is_valid():
-        return people
-    data = form.cleaned_data
-    if data.get("organization"):
-        people = people.filter(memberships__organization=data["organization"])
-    if data.get("level"):
-        people = people.filter(means_level=data["level"], has_active_means=True)
-    status = data.get("status")
-    if status == UserFilterForm.MeansStatus.ACTIVE:
-        people = people.filter(has_active_means=True)
-    elif status == UserFilterForm.MeansStatus.EXPIRED:
-        people = people.filter(has_active_means=False, means_level__isnull=False)
-    elif status == UserFilterForm.MeansStatus.NONE:
-        people = people.filter(means_level__isnull=True)
-    if data.get("q"):
-        for word in data["q"].split():
-            people = people.filter(
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(email__icontains=word)
-                | Q(initials__icontains=word)
-            )
-    return people
 
 
 def _means_state(person) -> str:
@@ -110,7 +45,11 @@ def _means_state(person) -> str:
 @manager_required
 def users_list(request):
     form = UserFilterForm(request.GET or None, manager=request.user)
-    people = _filtered(_people_of(request), form)
+    people = people_of_managed_organizations(
+        user=request.user,
+        filters=form.cleaned_data if form.is_valid() else {},
+        organizations=managed_organizations(request),
+    )
     if request.GET.get("format") == "csv":
         return _csv_export(people)
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -2,14 +2,15 @@
 
 import csv
 import io
+import re
 
 import pytest
 
 from organizations.models import Membership
 from reconi.levels import AssuranceLevel
 from requests_app.models import Request
-from tests.conftest import login
-from tests.factories import AuthorizationFactory, MeansFactory, UserFactory
+from tests.conftest import login, make_manager
+from tests.factories import AuthorizationFactory, MeansFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture
@@ -55,6 +56,43 @@ def test_csv_export_holds_exactly_what_is_shown(manager_client, bram, pim, anna)
     emails = {row[2] for row in rows[1:]}
     assert emails == {bram.email, anna.email}
     assert rows[1][3] == "EH3"
+
+
+def _active_counts(client) -> dict[str, str]:
+    response = client.get("/en/manage/users/", {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return {row[2]: row[7] for row in rows[1:]}
+
+
+def test_active_authorizations_count_only_those_in_force_in_organisations_i_manage(
+    manager_client, bram, org, other_org, service_eh2
+):
+    Membership.objects.create(user=bram, organization=other_org)
+    AuthorizationFactory.create_batch(2, user=bram, organization=org, service=service_eh2)
+    AuthorizationFactory(user=bram, organization=org, service=service_eh2, expired=True)
+    AuthorizationFactory(user=bram, organization=org, service=service_eh2, revoked=True)
+    AuthorizationFactory(user=bram, organization=org, service=service_eh2, pending=True)
+    AuthorizationFactory.create_batch(3, user=bram, organization=other_org, service=service_eh2)
+
+    counts = _active_counts(manager_client)
+    assert counts[bram.email] == "2"
+    html = manager_client.get("/en/manage/users/", {"q": "visser"}).content.decode()
+    assert re.search(rf"{re.escape(bram.email)}.*?<td class=\"text-end\">2</td>", html, re.S)
+
+
+def test_a_person_in_two_organisations_i_manage_is_listed_once_with_both_counted(
+    manager_client, anna, bram, org, service_eh2
+):
+    second = OrganizationFactory(name="Voorbeeld BV 2")
+    make_manager(anna, second)
+    Membership.objects.create(user=bram, organization=second)
+    AuthorizationFactory(user=bram, organization=org, service=service_eh2)
+    AuthorizationFactory(user=bram, organization=second, service=service_eh2)
+
+    counts = _active_counts(manager_client)
+    assert counts[bram.email] == "2"
+    html = manager_client.get("/en/manage/users/").content.decode()
+    assert html.count(bram.email) == 1
 
 
 def test_list_query_count_does_not_grow_with_the_people(manager_client, org, django_assert_max_num_queries):
