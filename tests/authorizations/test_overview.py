@@ -202,3 +202,13 @@ def test_renew_expiring_of_an_organisation_i_do_not_manage_is_404(manager, other
     assert (
         manager.get("/en/manage/permissions/renew/", {"expiring": "1", "organization": other_org.pk}).status_code == 404
     )
+
+
+def test_overview_links_to_becoming_an_authorization_manager(client, anna):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    login(client, anna)
+    html = client.get(reverse("manage_overview")).content.decode()
+    assert f'href="{reverse("become_manager")}"' in html
