@@ -54,7 +54,48 @@ def _transition(request: Request, status: str) -> None:
 
 
 def _locked(request: Request) -> Request:
-    return Request.objects.select_for_update().get(pk=request.pk)
+    """The request again, its row locked; ``of=self`` because the nullable joins cannot be locked."""
+    return (
+        Request.objects.select_for_update(of=("self",))
+        .select_related("organization", "subject_user", "created_by")
+        .get(pk=request.pk)
+    )
+
+
+def _decide(request: Request, *, actor: User, status: str) -> None:
+    """Move ``request`` (locked) to ``status`` as ``actor``'s decision."""
+    _transition(request, status)
+    request.decided_at = timezone.now()
+    request.decided_by = actor
+
+
+def _audit(*, actor, request: Request, action: str, data: dict | None = None) -> None:
+    """Record ``action`` on ``request`` in its organisation's audit log; every event names the request number."""
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=request,
+        organization=request.organization,
+        data={"number": request.number, **(data or {})},
+    )
+
+
+def _portal_url(path: str) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def _url_in(language: str, name: str, **kwargs) -> str:
+    with translation.override(language):
+        return _portal_url(reverse(name, kwargs=kwargs or None))
+
+
+def _language_of(user: User | None) -> str:
+    return getattr(user, "language", None) or settings.LANGUAGE_CODE
+
+
+def _url_for(user: User | None, name: str, **kwargs) -> str:
+    """A portal link for ``user``, in their language."""
+    return _url_in(_language_of(user), name, **kwargs)
 
 
 @transaction.atomic
@@ -82,23 +123,8 @@ def request_create(
     )
     request.full_clean(exclude=["pdf", "signed_pdf"])
     request.save()
-    audit_record(
-        actor=actor,
-        action="request.create",
-        obj=request,
-        organization=organization,
-        data={"kind": kind, "number": request.number, "level": level},
-    )
+    _audit(actor=actor, request=request, action="request.create", data={"kind": kind, "level": level})
     return request
-
-
-def _absolute(path: str) -> str:
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
-
-
-def _sign_url(request: Request, value: str) -> str:
-    with translation.override(request.language or "nl"):
-        return _absolute(reverse("sign", kwargs={"token": value}))
 
 
 def _revoke_open_tokens(request: Request, now) -> None:
@@ -203,19 +229,17 @@ def _send_for_signature(*, actor, request: Request, requirement: SignerRequireme
                 "request": request,
                 "representative": representative,
                 "applicant": request.created_by,
-                "url": _sign_url(request, value),
+                "url": _url_in(request.language or "nl", "sign", token=value),
                 "expires_at": token.expires_at,
                 "rule_text": requirement.rule_text,
             },
             dedupe_key=f"signing_request:{token.pk}",
         )
-    audit_record(
+    _audit(
         actor=actor,
+        request=request,
         action="request.send_for_signature",
-        obj=request,
-        organization=request.organization,
         data={
-            "number": request.number,
             "signers": [r.name for r in requirement.representatives],
             "required": requirement.required,
             "pdf_sha256": sha256(request.pdf),
@@ -276,13 +300,11 @@ def request_sign_as_representative(
     )
     token.used_at = now
     token.save(update_fields=["used_at"])
-    audit_record(
+    _audit(
         actor=representative.user,
+        request=request,
         action="request.sign",
-        obj=request,
-        organization=request.organization,
         data={
-            "number": request.number,
             "signer": representative.name,
             "capacity": Signature.Capacity.REPRESENTATIVE,
             "representative": representative.pk,
@@ -338,13 +360,11 @@ def request_sign_as_manager(*, actor: User, request: Request, ip_address: str | 
         ip_address=ip_address,
         now=now,
     )
-    audit_record(
+    _audit(
         actor=actor,
+        request=request,
         action="request.sign",
-        obj=request,
-        organization=request.organization,
         data={
-            "number": request.number,
             "signer": signer_name,
             "capacity": Signature.Capacity.MANAGER,
             "pdf_sha256": signature.pdf_sha256,
@@ -383,13 +403,7 @@ def _complete_if_signed(*, request: Request, actor, now) -> None:
     _transition(request, Request.Status.SUBMITTED)
     request.save(update_fields=["status", "submitted_at", "updated_at"])
     _revoke_open_tokens(request, now)
-    audit_record(
-        actor=actor,
-        action="request.submit",
-        obj=request,
-        organization=request.organization,
-        data={"number": request.number, "pdf_sha256": request.signed_pdf_sha256},
-    )
+    _audit(actor=actor, request=request, action="request.submit", data={"pdf_sha256": request.signed_pdf_sha256})
     attachment = Attachment(f"{request.number}.pdf", bytes(request.signed_pdf))
     recipients: dict[str, object] = {}
     for signature in request.signatures.select_related("representative", "user"):
@@ -420,10 +434,7 @@ def appointment_approve(*, actor: User, request: Request) -> Request:
         raise ValidationError(_("Only appointments of a manager are approved here."), code="wrong_kind")
     if not is_complete(request):
         raise ValidationError(_("The appointment is not signed by every representative required."), code="unsigned")
-    _transition(request, Request.Status.APPROVED)
-    now = timezone.now()
-    request.decided_at = now
-    request.decided_by = actor
+    _decide(request, actor=actor, status=Request.Status.APPROVED)
     manager_appoint(
         actor=actor,
         user=request.subject_user,
@@ -433,13 +444,7 @@ def appointment_approve(*, actor: User, request: Request) -> Request:
     )
     _transition(request, Request.Status.FULFILLED)
     request.save()
-    audit_record(
-        actor=actor,
-        action="request.approve",
-        obj=request,
-        organization=request.organization,
-        data={"number": request.number, "kind": request.kind, "level": request.level},
-    )
+    _audit(actor=actor, request=request, action="request.approve", data={"kind": request.kind, "level": request.level})
     email_queue(
         kind="appointment_approved",
         to=request.subject_user,
@@ -460,13 +465,7 @@ def request_cancel(*, actor: User, request: Request, reason: str = "") -> Reques
         request.reason = (request.reason + "\n" if request.reason else "") + reason
     request.save()
     _revoke_open_tokens(request, request.cancelled_at)
-    audit_record(
-        actor=actor,
-        action="request.cancel",
-        obj=request,
-        organization=request.organization,
-        data={"number": request.number, "reason": reason},
-    )
+    _audit(actor=actor, request=request, action="request.cancel", data={"reason": reason})
     return request
 
 

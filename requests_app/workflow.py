@@ -16,12 +16,10 @@ import re
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
@@ -35,7 +33,7 @@ from users.services import VALID_PERIODS
 from users.validators import validate_personal_email
 
 from .models import Request
-from .services import _transition, request_create
+from .services import _audit, _decide, _locked, _transition, _url_for, request_create
 
 PERSON_FIELDS = ("first_name", "initials", "last_name", "date_of_birth", "email", "phone", "level", "years")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-()]{7,19}$")
@@ -55,14 +53,6 @@ def _require_manager(actor: User, organization: Organization) -> str:
     return level
 
 
-def _locked(request: Request) -> Request:
-    return (
-        Request.objects.select_for_update(of=("self",))
-        .select_related("organization", "subject_user", "created_by")
-        .get(pk=request.pk)
-    )
-
-
 def organization_has_manager(organization: Organization, on: datetime.date | None = None) -> bool:
     on = on or timezone.localdate()
     return Membership.objects.filter(
@@ -72,19 +62,6 @@ def organization_has_manager(organization: Organization, on: datetime.date | Non
 
 def needs_identity_check(level: str) -> bool:
     return bool(level) and AssuranceLevel.rank(level) >= AssuranceLevel.rank(IDENTITY_CHECK_FROM)
-
-
-def _portal_url(path: str) -> str:
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
-
-
-def _url_in(language: str, name: str, **kwargs) -> str:
-    with translation.override(language):
-        return _portal_url(reverse(name, kwargs=kwargs or None))
-
-
-def _language_of(user: User | None) -> str:
-    return getattr(user, "language", None) or settings.LANGUAGE_CODE
 
 
 def _fold(value: str) -> str:
@@ -317,13 +294,7 @@ def means_request_create(*, actor: User, organization: Organization, people: lis
         level=AssuranceLevel.highest(p["level"] for p in cleaned_people) or "",
         reason=reason,
     )
-    audit_record(
-        actor=actor,
-        action="request.means",
-        obj=request,
-        organization=organization,
-        data={"people": [p["email"] for p in cleaned_people], "number": request.number},
-    )
+    _audit(actor=actor, request=request, action="request.means", data={"people": [p["email"] for p in cleaned_people]})
     return request
 
 
@@ -444,12 +415,11 @@ def link_request_create(*, actor: User, user: User, organization: Organization, 
     # The user's acceptance is this form's signature.
     _transition(request, Request.Status.AWAITING_SIGNATURE)
     request.save(update_fields=["status", "updated_at"])
-    audit_record(
+    _audit(
         actor=actor,
+        request=request,
         action="request.link_ask",
-        obj=request,
-        organization=organization,
-        data={"user": user.email, "from": source.organization.name, "number": request.number},
+        data={"user": user.email, "from": source.organization.name},
     )
     _email_link_request(request)
     return request
@@ -457,18 +427,14 @@ def link_request_create(*, actor: User, user: User, organization: Organization, 
 
 def _email_link_request(request: Request, *, resend: bool = False) -> None:
     user = request.subject_user
-    email_queue(
+    _email_about(
+        request,
         kind="link_request",
         to=user,
-        context={
-            "request_number": request.number,
-            "organization": request.organization.name,
-            "from_organization": (request.payload or {}).get("from_organization", ""),
-            "manager": str(request.created_by or ""),
-            "name": user.get_short_name(),
-            "home_url": _url_in(_language_of(user), "home"),
-        },
         dedupe_key=None if resend else f"link_request:{request.pk}",
+        from_organization=(request.payload or {}).get("from_organization", ""),
+        manager=str(request.created_by or ""),
+        home_url=_url_for(user, "home"),
     )
 
 
@@ -491,20 +457,12 @@ def link_request_accept(*, actor: User, request: Request) -> Request:
 
     request = _lock_link_for(actor, request)
     membership_link(actor=actor, user=actor, organization=request.organization, via=request)
-    now = timezone.now()
     # The acceptance is the signature and the decision: the link is made at once.
-    for status in (Request.Status.SUBMITTED, Request.Status.APPROVED, Request.Status.FULFILLED):
-        _transition(request, status)
-    request.decided_at = now
-    request.decided_by = actor
+    _transition(request, Request.Status.SUBMITTED)
+    _decide(request, actor=actor, status=Request.Status.APPROVED)
+    _transition(request, Request.Status.FULFILLED)
     request.save()
-    audit_record(
-        actor=actor,
-        action="request.link_accept",
-        obj=request,
-        organization=request.organization,
-        data={"user": actor.email, "number": request.number},
-    )
+    _audit(actor=actor, request=request, action="request.link_accept", data={"user": actor.email})
     _email_link_answer(request, accepted=True)
     return request
 
@@ -512,18 +470,10 @@ def link_request_accept(*, actor: User, request: Request) -> Request:
 @transaction.atomic
 def link_request_decline(*, actor: User, request: Request) -> Request:
     request = _lock_link_for(actor, request)
-    _transition(request, Request.Status.CANCELLED)
+    _decide(request, actor=actor, status=Request.Status.CANCELLED)
     request.payload = {**(request.payload or {}), "declined": True}
-    request.decided_at = timezone.now()
-    request.decided_by = actor
     request.save()
-    audit_record(
-        actor=actor,
-        action="request.link_decline",
-        obj=request,
-        organization=request.organization,
-        data={"user": actor.email, "number": request.number},
-    )
+    _audit(actor=actor, request=request, action="request.link_decline", data={"user": actor.email})
     _email_link_answer(request, accepted=False)
     return request
 
@@ -532,18 +482,14 @@ def _email_link_answer(request: Request, *, accepted: bool) -> None:
     manager = request.created_by
     if manager is None:
         return
-    email_queue(
+    _email_about(
+        request,
         kind="link_request_answered",
         to=manager,
-        context={
-            "request_number": request.number,
-            "organization": request.organization.name,
-            "user_name": str(request.subject_user),
-            "accepted": accepted,
-            "name": manager.get_short_name(),
-            "detail_url": _url_in(_language_of(manager), "request_detail", pk=request.pk),
-        },
         dedupe_key=f"link_request_answered:{request.pk}",
+        user_name=str(request.subject_user),
+        accepted=accepted,
+        detail_url=_url_for(manager, "request_detail", pk=request.pk),
     )
 
 
@@ -574,13 +520,7 @@ def request_submit(*, actor: User, request: Request) -> Request:
         )
     _transition(request, Request.Status.SUBMITTED)
     request.save()
-    audit_record(
-        actor=actor,
-        action="request.submit",
-        obj=request,
-        organization=request.organization,
-        data={"number": request.number, "kind": request.kind},
-    )
+    _audit(actor=actor, request=request, action="request.submit", data={"kind": request.kind})
     _notify_representatives(request)
     return request
 
@@ -667,12 +607,11 @@ def identity_check_record(
     request.identity_checked_by = actor
     request.identity_checked_at = now
     request.save()
-    audit_record(
+    _audit(
         actor=actor,
+        request=request,
         action="request.identity_check",
-        obj=request,
-        organization=request.organization,
-        data={"number": request.number, "person": person_index, "method": method, "document_type": document_type},
+        data={"person": person_index, "method": method, "document_type": document_type},
     )
     return request
 
@@ -703,17 +642,9 @@ def request_approve(*, actor: User, request: Request) -> Request:
             % {"people": ", ".join(missing)},
             code="identity_check_missing",
         )
-    _transition(request, Request.Status.APPROVED)
-    request.decided_at = timezone.now()
-    request.decided_by = actor
+    _decide(request, actor=actor, status=Request.Status.APPROVED)
     request.save()
-    audit_record(
-        actor=actor,
-        action="request.approve",
-        obj=request,
-        organization=request.organization,
-        data={"number": request.number},
-    )
+    _audit(actor=actor, request=request, action="request.approve")
     _email_decision(request)
     return request
 
@@ -725,40 +656,43 @@ def request_reject(*, actor: User, request: Request, reason: str) -> Request:
     if not reason:
         raise ValidationError({"reason": _("Give the reason for the rejection; the manager reads it.")})
     request = _locked(request)
-    _transition(request, Request.Status.REJECTED)
+    _decide(request, actor=actor, status=Request.Status.REJECTED)
     request.rejection_reason = reason
-    request.decided_at = timezone.now()
-    request.decided_by = actor
     request.save()
-    audit_record(
-        actor=actor,
-        action="request.reject",
-        obj=request,
-        organization=request.organization,
-        data={"number": request.number, "reason": reason},
-    )
+    _audit(actor=actor, request=request, action="request.reject", data={"reason": reason})
     _email_decision(request)
     return request
+
+
+def _email_about(request: Request, *, kind: str, to: User, dedupe_key: str | None, **context) -> None:
+    """Email ``to`` about ``request``: every such email names the request and the organisation and greets ``to``."""
+    email_queue(
+        kind=kind,
+        to=to,
+        context={
+            "request_number": request.number,
+            "organization": request.organization.name,
+            "name": to.get_short_name(),
+            **context,
+        },
+        dedupe_key=dedupe_key,
+    )
 
 
 def _email_decision(request: Request, *, resend: bool = False) -> None:
     manager = request.created_by
     if manager is None:
         return
-    email_queue(
+    _email_about(
+        request,
         kind="request_decided",
         to=manager,
-        context={
-            "request_number": request.number,
-            "kind_label": request.get_kind_display(),
-            "organization": request.organization.name,
-            "status": request.status,
-            "status_label": request.get_status_display(),
-            "rejection_reason": request.rejection_reason,
-            "name": manager.get_short_name(),
-            "detail_url": _url_in(_language_of(manager), "request_detail", pk=request.pk),
-        },
         dedupe_key=None if resend else f"request_decided:{request.pk}:{request.status}",
+        kind_label=request.get_kind_display(),
+        status=request.status,
+        status_label=request.get_status_display(),
+        rejection_reason=request.rejection_reason,
+        detail_url=_url_for(manager, "request_detail", pk=request.pk),
     )
 
 
@@ -791,12 +725,12 @@ def _user_for_person(*, actor: User, person: dict, organization: Organization, l
 
 
 def _password_link(user: User) -> str:
-    with translation.override(_language_of(user)):
-        path = reverse(
-            "account_reset_password_from_key",
-            kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
-        )
-    return _portal_url(path)
+    return _url_for(
+        user,
+        "account_reset_password_from_key",
+        uidb36=user_pk_to_url_str(user),
+        key=default_token_generator.make_token(user),
+    )
 
 
 def _email_welcome(*, user: User, means: Means, organization: Organization, new_account: bool, resend: bool = False):
@@ -812,7 +746,7 @@ def _email_welcome(*, user: User, means: Means, organization: Organization, new_
             "valid_until": means.valid_until,
             "new_account": new_account,
             "password_url": _password_link(user) if new_account or not user.has_usable_password() else "",
-            "login_url": _url_in(_language_of(user), "account_login"),
+            "login_url": _url_for(user, "account_login"),
         },
         dedupe_key=None if resend else f"means_issued:{means.pk}",
     )
@@ -898,13 +832,7 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
     else:
         raise ValidationError(_("Appointments are approved with their own action."), code="wrong_kind")
     request.save()
-    audit_record(
-        actor=actor,
-        action="request.fulfil",
-        obj=request,
-        organization=organization,
-        data={"number": request.number, "kind": request.kind, **results},
-    )
+    _audit(actor=actor, request=request, action="request.fulfil", data={"kind": request.kind, **results})
     _email_decision(request)
     return request
 
@@ -934,11 +862,5 @@ def request_email_resend(*, actor: User, request: Request) -> str:
         what = "request_decided"
     else:
         raise ValidationError(_("There is no email to send again for this request yet."), code="nothing_to_resend")
-    audit_record(
-        actor=actor,
-        action="request.email_resend",
-        obj=request,
-        organization=request.organization,
-        data={"number": request.number, "email": what},
-    )
+    _audit(actor=actor, request=request, action="request.email_resend", data={"email": what})
     return what
