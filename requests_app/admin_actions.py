@@ -1,6 +1,6 @@
 """Support's queue actions on requests in the Django admin.
 
-Each action calls a ``requests_app.workflow`` service per selected request (one
+Each action calls a ``requests_app.services`` service per selected request (one
 transaction each); a refusal is reported by name and changes nothing. Rejecting
 and recording an identity check ask for their input on an intermediate page.
 """
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from users.admin import run_for_each
 
 from .models import Request
-from .workflow import (
+from .services import (
     identity_check_record,
     request_approve,
     request_email_resend,

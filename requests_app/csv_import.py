@@ -4,7 +4,7 @@ The file is read whole (it is small: at most ``MAX_BYTES``), decoded as UTF-8
 (with or without BOM), its delimiter sniffed (comma or semicolon, as Excel
 writes it in Dutch), and its header compared with ``COLUMNS``. File-level
 problems come back as one message; row problems are checked by
-``workflow.people_check`` and shown per row and column in the preview.
+``services.people_check`` and shown per row and column in the preview.
 """
 
 import csv

@@ -7,7 +7,7 @@ from organizations.models import Organization
 from users.forms import ManagedOrganizationField
 
 from .models import Request
-from .workflow import linkable_users
+from .services import linkable_users
 
 
 class RequestFilterForm(forms.Form):

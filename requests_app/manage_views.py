@@ -33,7 +33,7 @@ from reconi.permissions import (
 from . import services
 from .manage_forms import CancelForm, LinkRequestForm, RequestFilterForm
 from .models import Request, Signature
-from .workflow import SIGNED_KINDS, link_request_create, request_submit
+from .services import SIGNED_KINDS, link_request_create, request_submit
 
 PAGE_SIZE = 25
 logger = logging.getLogger(__name__)

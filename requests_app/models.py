@@ -60,7 +60,7 @@ class Request(models.Model):
         RESIDENCE_PERMIT = "residence_permit", _("Residence permit")
 
     # The workflow, in one place: every status change goes through
-    # ``can_transition_to`` (services call ``requests_app.services._transition``).
+    # ``can_transition_to`` (services call ``requests_app.services.core._transition``).
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.DRAFT: frozenset({Status.AWAITING_SIGNATURE, Status.SUBMITTED, Status.CANCELLED}),
         Status.AWAITING_SIGNATURE: frozenset({Status.SUBMITTED, Status.CANCELLED}),

@@ -162,8 +162,7 @@ def world(anna, bram, daan, pim, support, org, other_org, service_eh2):
 def _request_objects(anna, pim, org, other_org) -> dict:
     """A draft new-means request of org, and a link request to other_org waiting for pim's answer."""
     from requests_app.models import Request
-    from requests_app.services import request_create
-    from requests_app.workflow import means_request_create
+    from requests_app.services import means_request_create, request_create
 
     person = {"first_name": "Jan", "last_name": "de Vries", "date_of_birth": "1980-04-12", "level": "EH3"}
     means_request = means_request_create(

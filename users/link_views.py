@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from reconi.permissions import get_scoped_or_404
 from requests_app.models import Request
-from requests_app.workflow import link_request_accept, link_request_decline
+from requests_app.services import link_request_accept, link_request_decline
 
 
 def _own_link(request, pk):

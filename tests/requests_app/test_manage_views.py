@@ -9,7 +9,7 @@ from allauth.mfa.models import Authenticator
 
 from organizations.models import Membership
 from requests_app.models import Request
-from requests_app.workflow import link_request_create, means_request_create
+from requests_app.services import link_request_create, means_request_create
 from tests.conftest import login, make_manager
 from tests.factories import OrganizationFactory
 

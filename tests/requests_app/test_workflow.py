@@ -16,8 +16,7 @@ from organizations.models import Membership
 from organizations.services import manager_withdraw
 from reconi.levels import AssuranceLevel
 from requests_app.models import Request
-from requests_app.services import request_sign_as_manager
-from requests_app.workflow import (
+from requests_app.services import (
     identity_check_record,
     link_request_accept,
     link_request_create,
@@ -27,6 +26,7 @@ from requests_app.workflow import (
     request_approve,
     request_fulfil,
     request_reject,
+    request_sign_as_manager,
     request_submit,
     upgrade_request_create,
 )

@@ -1,28 +1,19 @@
-"""Writes on requests: creating, sending for signature, signing, deciding.
-
-Every function is keyword-only, runs in one transaction and records an audit
-event. Status changes go through ``_transition`` (the allowed ones live in
-``Request.TRANSITIONS``).
+"""Signed forms: freezing a request as PDF, the representatives' and the manager's signatures,
+and handing the signed form to support.
 """
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
 from notifications.services import Attachment, email_queue
-from organizations.models import Organization
-from organizations.services import manager_appoint
-from reconi.levels import AssuranceLevel
 from reconi.pdf import sha256
-from reconi.roles import manager_level_for, require_manager_or_support, require_support
-from users.models import Means, User
+from reconi.roles import is_support, manager_level_for, require_manager_or_support
+from users.models import User
 
-from .models import Request, Signature, SigningToken
-from .signing import (
+from ..models import Request, Signature, SigningToken
+from ..signing import (
     MANAGER_FIELD,
     SignerRequirement,
     consent_text,
@@ -32,168 +23,11 @@ from .signing import (
     sign_request_pdf,
     signer_requirement,
 )
-from .tokens import TokenError, code_matches, token_issue
+from ..tokens import TokenError, code_matches, token_issue
+from .checks import organization_has_manager
+from .core import _audit, _locked, _require_manager, _revoke_open_tokens, _transition, _url_in
 
-
-def _transition(request: Request, status: str) -> None:
-    """Move ``request`` (locked by the caller) to ``status`` or refuse."""
-    if not request.can_transition_to(status):
-        raise ValidationError(
-            _("A request that is %(current)s cannot become %(next)s.")
-            % {"current": request.get_status_display(), "next": Request.Status(status).label},
-            code="bad_transition",
-        )
-    request.status = status
-    now = timezone.now()
-    if status == Request.Status.SUBMITTED:
-        request.submitted_at = now
-    elif status == Request.Status.FULFILLED:
-        request.fulfilled_at = now
-    elif status == Request.Status.CANCELLED:
-        request.cancelled_at = now
-
-
-def _locked(request: Request) -> Request:
-    """The request again, its row locked; ``of=self`` because the nullable joins cannot be locked."""
-    return (
-        Request.objects.select_for_update(of=("self",))
-        .select_related("organization", "subject_user", "created_by")
-        .get(pk=request.pk)
-    )
-
-
-def _decide(request: Request, *, actor: User, status: str) -> None:
-    """Move ``request`` (locked) to ``status`` as ``actor``'s decision."""
-    _transition(request, status)
-    request.decided_at = timezone.now()
-    request.decided_by = actor
-
-
-def _audit(*, actor, request: Request, action: str, data: dict | None = None) -> None:
-    """Record ``action`` on ``request`` in its organisation's audit log; every event names the request number."""
-    audit_record(
-        actor=actor,
-        action=action,
-        obj=request,
-        organization=request.organization,
-        data={"number": request.number, **(data or {})},
-    )
-
-
-def _portal_url(path: str) -> str:
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
-
-
-def _url_in(language: str, name: str, **kwargs) -> str:
-    with translation.override(language):
-        return _portal_url(reverse(name, kwargs=kwargs or None))
-
-
-def _language_of(user: User | None) -> str:
-    return getattr(user, "language", None) or settings.LANGUAGE_CODE
-
-
-def _url_for(user: User | None, name: str, **kwargs) -> str:
-    """A portal link for ``user``, in their language."""
-    return _url_in(_language_of(user), name, **kwargs)
-
-
-@transaction.atomic
-def request_create(
-    *,
-    actor: User | None,
-    kind: str,
-    organization: Organization,
-    payload: dict | None = None,
-    subject_user: User | None = None,
-    level: str = "",
-    reason: str = "",
-    language: str | None = None,
-) -> Request:
-    """Create a draft request. Permission checks belong to the caller's service."""
-    request = Request(
-        kind=kind,
-        organization=organization,
-        created_by=actor if getattr(actor, "pk", None) else None,
-        payload=payload or {},
-        subject_user=subject_user,
-        level=level,
-        reason=reason,
-        language=language or getattr(actor, "language", None) or "nl",
-    )
-    request.full_clean(exclude=["pdf", "signed_pdf"])
-    request.save()
-    _audit(actor=actor, request=request, action="request.create", data={"kind": kind, "level": level})
-    return request
-
-
-def _revoke_open_tokens(request: Request, now) -> None:
-    SigningToken.objects.filter(request=request, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
-
-
-@transaction.atomic
-def appointment_apply(*, actor: User, organization: Organization, level: str, reason: str = "") -> Request:
-    """ "Become an authorization manager": the actor applies, for themselves, for manager rights.
-
-    Free of charge. Rule 3: the level must equal the applicant's own means.
-    Rule 10: the organisation's representatives sign (they get emailed links);
-    nobody applies for someone else, so a manager cannot appoint a manager.
-    """
-    if not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied("Log in with your means to apply.")
-    if level not in AssuranceLevel.values:
-        raise ValidationError({"level": _("Choose a level: EH2, EH2+, EH3 or EH4.")}, code="bad_level")
-    means = Means.objects.active().filter(owner=actor).first()
-    if means is None:
-        raise ValidationError(
-            _("You need an active eHerkenning means to become an authorization manager."), code="no_means"
-        )
-    if means.level != level:
-        message = _(
-            "Manager rights at %(level)s need a means of level %(level)s; your means has level "
-            "%(means)s. Choose %(means)s, or upgrade your means to %(level)s first."
-        ) % {"level": level, "means": means.level}
-        raise ValidationError({"level": ValidationError(message, code="level_mismatch")})
-    if manager_level_for(actor, organization) == level:
-        raise ValidationError(
-            _("You already are an authorization manager of %(organization)s at level %(level)s.")
-            % {"organization": organization.name, "level": level},
-            code="already_manager",
-        )
-    pending = (
-        Request.objects.filter(
-            kind=Request.Kind.APPOINT_MANAGER,
-            organization=organization,
-            subject_user=actor,
-            status__in=Request.OPEN_STATUSES,
-        )
-        .values_list("number", flat=True)
-        .first()
-    )
-    if pending:
-        raise ValidationError(
-            _("Your application %(number)s for %(organization)s is still being processed.")
-            % {"number": pending, "organization": organization.name},
-            code="pending",
-        )
-    requirement = signer_requirement(organization)  # fail early, before anything is written
-    request = request_create(
-        actor=actor,
-        kind=Request.Kind.APPOINT_MANAGER,
-        organization=organization,
-        subject_user=actor,
-        level=level,
-        reason=reason,
-        payload={
-            "manager": {
-                "name": actor.get_full_name() or actor.email,
-                "email": actor.email,
-                "date_of_birth": actor.date_of_birth.isoformat() if actor.date_of_birth else "",
-            },
-            "means_level": means.level,
-        },
-    )
-    return _send_for_signature(actor=actor, request=request, requirement=requirement)
+SIGNED_KINDS = (Request.Kind.NEW_MEANS, Request.Kind.UPGRADE, Request.Kind.NEW_AUTHORIZATIONS)
 
 
 @transaction.atomic
@@ -375,6 +209,11 @@ def request_sign_as_manager(*, actor: User, request: Request, ip_address: str | 
     return signature
 
 
+def _not_for_appointments(request: Request) -> None:
+    if request.kind == Request.Kind.APPOINT_MANAGER:
+        raise PermissionDenied("A manager cannot appoint a manager.")
+
+
 def _record_signature(
     *, request: Request, signed: bytes, signer_name, capacity, representative, user, consent, ip_address, now
 ) -> Signature:
@@ -426,49 +265,57 @@ def _complete_if_signed(*, request: Request, actor, now) -> None:
 
 
 @transaction.atomic
-def appointment_approve(*, actor: User, request: Request) -> Request:
-    """Support approves a signed appointment: the manager role is granted through manager_appoint."""
-    require_support(actor)
+def request_submit(*, actor: User, request: Request) -> Request:
+    """Hand a signed form to support. The representative hears of new means unless a manager exists (rule 13)."""
     request = _locked(request)
-    if request.kind != Request.Kind.APPOINT_MANAGER:
-        raise ValidationError(_("Only appointments of a manager are approved here."), code="wrong_kind")
-    if not is_complete(request):
-        raise ValidationError(_("The appointment is not signed by every representative required."), code="unsigned")
-    _decide(request, actor=actor, status=Request.Status.APPROVED)
-    manager_appoint(
-        actor=actor,
-        user=request.subject_user,
-        organization=request.organization,
-        level=request.level,
-        appointment=request,
-    )
-    _transition(request, Request.Status.FULFILLED)
+    if request.kind not in SIGNED_KINDS:
+        raise ValidationError(_("This kind of request is not submitted this way."), code="wrong_kind")
+    if not is_support(actor):
+        _require_manager(actor, request.organization)
+    if request.status == Request.Status.SUBMITTED:
+        # The last signature already handed it in (requests_app.services); what follows a submit still follows.
+        _notify_representatives(request)
+        return request
+    signed = request.signatures.count()
+    if signed < request.signatures_required:
+        raise ValidationError(
+            _("The form needs %(required)s signature(s) before it can be submitted; it has %(signed)s.")
+            % {"required": request.signatures_required, "signed": signed},
+            code="unsigned",
+        )
+    _transition(request, Request.Status.SUBMITTED)
     request.save()
-    _audit(actor=actor, request=request, action="request.approve", data={"kind": request.kind, "level": request.level})
-    email_queue(
-        kind="appointment_approved",
-        to=request.subject_user,
-        context={"request": request},
-        dedupe_key=f"appointment_approved:{request.pk}",
-    )
+    _audit(actor=actor, request=request, action="request.submit", data={"kind": request.kind})
+    _notify_representatives(request)
     return request
 
 
-@transaction.atomic
-def request_cancel(*, actor: User, request: Request, reason: str = "") -> Request:
-    """Cancel an open request; its signing links stop working at once."""
-    request = _locked(request)
-    if actor.pk != request.created_by_id:
-        require_manager_or_support(actor, request.organization)
-    _transition(request, Request.Status.CANCELLED)
-    if reason:
-        request.reason = (request.reason + "\n" if request.reason else "") + reason
-    request.save()
-    _revoke_open_tokens(request, request.cancelled_at)
-    _audit(actor=actor, request=request, action="request.cancel", data={"reason": reason})
-    return request
+def _notify_representatives(request: Request) -> None:
+    """Rule 13: the representative is emailed about new means unless the organisation has a manager."""
+    if request.kind not in (Request.Kind.NEW_MEANS, Request.Kind.UPGRADE):
+        return
+    if organization_has_manager(request.organization):
+        return
+    for representative in request.organization.representatives.all():
+        email_queue(
+            kind="new_means_representative",
+            to=representative.email,
+            context={
+                "request_number": request.number,
+                "organization": request.organization.name,
+                "representative": representative.name,
+                "people": _people_summary(request),
+                "kind_label": request.get_kind_display(),
+            },
+            dedupe_key=f"new_means_representative:{request.pk}:{representative.pk}",
+        )
 
 
-def _not_for_appointments(request: Request) -> None:
-    if request.kind == Request.Kind.APPOINT_MANAGER:
-        raise PermissionDenied("A manager cannot appoint a manager.")
+def _people_summary(request: Request) -> list[str]:
+    if request.kind == Request.Kind.UPGRADE:
+        payload = request.payload or {}
+        return [f"{request.subject_user} ({payload.get('from_level', '')} → {payload.get('to_level', request.level)})"]
+    return [
+        f"{p.get('first_name', '')} {p.get('last_name', '')} ({p.get('level', '')})".strip()
+        for p in (request.payload or {}).get("people", [])
+    ]
