@@ -68,6 +68,27 @@ def authorizations_managed_by(*, user, on: datetime.date | None = None):
     )
 
 
+def _user_word(word: str) -> Q:
+    return Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+
+
+def user_search(users, text: str):
+    """``users`` narrowed to those whose name or email matches every word of ``text``."""
+    for word in text.split():
+        users = users.filter(_user_word(word))
+    return users
+
+
+def users_linked_to(*, organizations):
+    """The people linked to any of ``organizations`` (a queryset), once each, sorted by name."""
+    from organizations.models import Membership
+    from users.models import User
+
+    return User.objects.filter(
+        pk__in=Membership.objects.filter(organization__in=organizations).values("user")
+    ).order_by("last_name", "first_name", "email")
+
+
 def _search(queryset, text: str):
     """Every word must match the user's name or email, or the service's (or provider's) name.
 
@@ -80,9 +101,7 @@ def _search(queryset, text: str):
     from .models import ServiceProvider
 
     for word in text.split():
-        users = User.objects.filter(
-            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
-        ).values("pk")
+        users = User.objects.filter(_user_word(word)).values("pk")
         services = Service.objects.filter(Q(name__icontains=word) | Q(provider__name__icontains=word)).values("pk")
         providers = ServiceProvider.objects.filter(name__icontains=word).values("pk")
         queryset = queryset.filter(Q(user__in=users) | Q(service__in=services) | Q(provider__in=providers))
@@ -92,7 +111,8 @@ def _search(queryset, text: str):
 def authorization_list(*, user, filters: dict | None = None, on: datetime.date | None = None):
     """The Permissions list: pending and active by default, sorted by expiry.
 
-    ``filters`` holds cleaned values: organization, user, level, status, q,
+    ``filters`` holds cleaned values: organization, user, user_q (words of the user's
+    name or email), level, status, q,
     show_inactive, expiring (bool) and month (a date in the month of expiry).
     A chosen status wins over show_inactive.
     """
@@ -103,6 +123,10 @@ def authorization_list(*, user, filters: dict | None = None, on: datetime.date |
         queryset = queryset.filter(organization=filters["organization"])
     if filters.get("user"):
         queryset = queryset.filter(user=filters["user"])
+    if filters.get("user_q"):
+        from users.models import User
+
+        queryset = queryset.filter(user__in=user_search(User.objects.all(), filters["user_q"]).values("pk"))
     if filters.get("level"):
         queryset = queryset.filter(level=filters["level"])
     if filters.get("status"):

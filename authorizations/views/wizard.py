@@ -30,8 +30,9 @@ from organizations.models import Membership, Organization
 from reconi.permissions import log_denied, manager_required
 from users.models import User
 
+from ..forms import USER_SELECT_LIMIT
 from ..models import Authorization, Service, ServiceProvider
-from ..selectors import service_provider_search, service_search
+from ..selectors import service_provider_search, service_search, user_search
 from ..services import authorization_grant
 from ..wizard_forms import (
     AddLineForm,
@@ -48,6 +49,7 @@ MAX_WIZARDS = 5  # wizards kept per session; the oldest is dropped
 MAX_LINES = 200
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,32}")
 ALL_WORD = "all"
+USER_MATCHES = 50  # options in the user step's select once it searches (more than USER_SELECT_LIMIT linked)
 
 
 # The session list ---------------------------------------------------------------------
@@ -151,6 +153,7 @@ class Wizard:
     level_form: LevelStepForm | None = None
     level: str | None = None
     q: str = ""
+    q_user: str = ""
 
     def state(self, **extra) -> dict:
         state = {"w": self.key}
@@ -158,6 +161,8 @@ class Wizard:
             state["organization"] = self.organization.pk
         if self.show_unlinked:
             state["show_unlinked"] = "1"
+        if self.q_user:
+            state["q_user"] = self.q_user
         if self.user:
             state["user"] = self.user.pk
         if self.level:
@@ -202,6 +207,7 @@ def _resolve(request, data) -> Wizard:
     organization = wizard.organization = organization_form.cleaned_data["organization"]
 
     wizard.show_unlinked = data.get("show_unlinked") == "1"
+    wizard.q_user = str(data.get("q_user", "")).strip()[:100]
     if wizard.show_unlinked:
         wizard.unlinked_form = UnlinkedUserForm(
             _bound(data, "unlinked_user"), manager=manager, organization=organization
@@ -247,6 +253,26 @@ def _review_url(key: str) -> str:
 # Pages --------------------------------------------------------------------------------
 
 
+def _user_choices(wizard: Wizard) -> tuple[list, bool, bool]:
+    """The user step's options: (users, searching, more_than_shown).
+
+    Everyone linked while they are few; beyond USER_SELECT_LIMIT, the first USER_MATCHES
+    whose name or email matches ``q_user`` (plus the chosen user), and a search box.
+    """
+    if wizard.user_form is None:
+        return [], False, False
+    users = wizard.user_form.fields["user"].queryset
+    first = list(users[: USER_SELECT_LIMIT + 1])
+    if len(first) <= USER_SELECT_LIMIT:
+        return first, False, False
+    matches = list(user_search(users, wizard.q_user)[: USER_MATCHES + 1])
+    more = len(matches) > USER_MATCHES
+    matches = matches[:USER_MATCHES]
+    if wizard.user and wizard.user not in matches:
+        matches.insert(0, wizard.user)
+    return matches, True, more
+
+
 def _render_page(request, wizard: Wizard, *, add_form=None, status=200):
     services, providers = [], []
     if wizard.level and wizard.q:
@@ -257,10 +283,14 @@ def _render_page(request, wizard: Wizard, *, add_form=None, status=200):
             ]
         providers = list(service_provider_search(q=wizard.q, services=[row["service"] for row in services]))
     lines = _resolve_lines(request, _stored_lines(request, wizard.key))
+    linked_users, searching_users, more_users = _user_choices(wizard)
     context = {
         "wizard": wizard,
         "unlinked_users": list(wizard.unlinked_form.fields["unlinked_user"].queryset) if wizard.unlinked_form else [],
-        "linked_users": list(wizard.user_form.fields["user"].queryset) if wizard.user_form else [],
+        "linked_users": linked_users,
+        "user_search": searching_users,
+        "more_users": more_users,
+        "user_matches": USER_MATCHES,
         "level_options": wizard.level_form.options() if wizard.level_form else [],
         "services": services,
         "providers": providers,
@@ -345,7 +375,7 @@ def _return_url(request, key: str) -> str:
     if request.POST.get("step") == "review":
         return _review_url(key)
     state = {"w": key}
-    for name in ("organization", "user", "level", "q", "show_unlinked"):
+    for name in ("organization", "user", "level", "q", "show_unlinked", "q_user"):
         value = str(request.POST.get(name, ""))[:100]
         if value:
             state[name] = value

@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from authorizations.forms import USER_SELECT_LIMIT
 from authorizations.models import Authorization
+from organizations.models import Membership
 from reconi.levels import AssuranceLevel
 from tests.conftest import login, make_manager
 from tests.factories import (
@@ -21,6 +23,7 @@ from tests.factories import (
     ServiceProviderFactory,
     UserFactory,
 )
+from users.models import User
 
 URL = "/en/manage/permissions/"
 # Session, user, guardian/means look-ups of the manager check and the menu, the two filter choice lists,
@@ -327,3 +330,72 @@ def test_rows_expiring_within_two_months_are_marked(manager, bram, org, service_
     marked = re.findall(r'data-id="(\d+)"[^>]*>(?:(?!</tr>).)*data-testid="expiring-soon"', html, re.S)
     assert marked == [str(soon.pk)]
     assert str(later.pk) not in marked
+
+
+# Many linked users: the user filter searches instead of listing everyone ---------------
+
+
+def link_many(organization, count: int) -> None:
+    """``count`` people linked to ``organization``, inserted in two queries."""
+    people = User.objects.bulk_create(
+        User(email=f"mens{i:04d}@voorbeeld-bv1.nl", first_name="Mens", last_name=f"Nummer {i:04d}", password="!")
+        for i in range(count)
+    )
+    Membership.objects.bulk_create(Membership(user=person, organization=organization) for person in people)
+
+
+@pytest.fixture
+def crowded(org, bram, service_eh2):
+    """More linked users than the dropdown holds, and Eva with one authorization."""
+    link_many(org, USER_SELECT_LIMIT)
+    eva = UserFactory(email="eva.groen@voorbeeld-bv1.nl", first_name="Eva", last_name="Groen")
+    MembershipFactory(user=eva, organization=org)
+    AuthorizationFactory(user=bram, organization=org, service=service_eh2)
+    return {"eva": eva, "evas": AuthorizationFactory(user=eva, organization=org, service=service_eh2)}
+
+
+def test_with_many_linked_users_the_user_filter_is_a_search_field_not_a_dropdown(
+    manager, crowded, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = manager.get(URL)
+    html = response.content.decode()
+    assert 'name="user_q"' in html
+    assert '<select name="user"' not in html
+    assert html.count("<option") <= 20  # organisation, level and status only
+    assert len(rows(response)) == 2
+
+
+def test_few_linked_users_keep_the_dropdown(manager, bram, org):
+    html = manager.get(URL).content.decode()
+    assert '<select name="user"' in html
+    assert 'name="user_q"' not in html
+
+
+def test_user_search_field_finds_the_person_by_name_or_email(manager, crowded):
+    assert rows(manager.get(URL, {"user_q": "eva groen"})) == [crowded["evas"].pk]
+    assert rows(manager.get(URL, {"user_q": "eva.groen@"})) == [crowded["evas"].pk]
+    assert rows(manager.get(URL, {"user_q": "nobody-by-this-name"})) == []
+
+
+def test_user_id_from_a_link_still_filters_and_names_the_person(manager, crowded):
+    eva = crowded["eva"]
+    response = manager.get(URL, {"user": eva.pk})
+    assert rows(response) == [crowded["evas"].pk]
+    chosen = re.search(r'data-testid="chosen-user">(.*?)</p>', response.content.decode(), re.S).group(1)
+    assert "Eva Groen" in chosen and eva.email in chosen
+    assert f'<input type="hidden" name="user" value="{eva.pk}"' in response.content.decode()
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["dropdown", "search"])
+def test_a_user_id_outside_my_organisations_is_refused_with_no_rows(
+    manager, org, bram, daan, other_org, service_eh2, many
+):
+    if many:
+        link_many(org, USER_SELECT_LIMIT + 1)
+    AuthorizationFactory(user=bram, organization=org, service=service_eh2)
+    AuthorizationFactory(user=daan, organization=other_org, service=service_eh2)
+    for foreign in (daan.pk, "not-a-number"):
+        response = manager.get(URL, {"user": foreign})
+        assert rows(response) == []
+        assert "Choose a user linked to one of your organisations." in response.content.decode()

@@ -1,6 +1,7 @@
 """Request new permissions (/manage/permissions/new/): the wizard end to end through the test client."""
 
 import datetime
+import re
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -9,12 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from authorizations.forms import USER_SELECT_LIMIT
 from authorizations.models import Authorization
+from authorizations.views.wizard import USER_MATCHES
 from organizations.models import Membership
 from reconi.levels import AssuranceLevel
 from tests.conftest import login, make_manager
 from tests.factories import MeansFactory, MembershipFactory, OrganizationFactory, ServiceFactory, UserFactory
-from users.models import Means
+from users.models import Means, User
 
 W = "wizardtest01"
 
@@ -408,3 +411,52 @@ def test_review_shows_the_end_date_of_each_period(manager, bram, org, service_eh
         today + relativedelta(years=years) for years in (1, 3, 5)
     ]
     assert isinstance(review.context["periods"][0]["until"], datetime.date)
+
+
+# Many linked users: the user step searches ----------------------------------------------
+
+
+def link_many(organization, count: int) -> None:
+    """``count`` people linked to ``organization`` (sorted before Bram Visser), in two queries."""
+    people = User.objects.bulk_create(
+        User(email=f"mens{i:04d}@voorbeeld-bv1.nl", first_name="Mens", last_name=f"Nummer {i:04d}", password="!")
+        for i in range(count)
+    )
+    Membership.objects.bulk_create(Membership(user=person, organization=organization) for person in people)
+
+
+def test_with_many_linked_users_the_user_step_offers_a_search_and_at_most_50_options(manager, bram, org):
+    link_many(org, USER_SELECT_LIMIT)
+    page = manager.get(url(), {"organization": org.pk})
+    html = page.content.decode()
+    assert 'name="q_user"' in html
+    assert len(page.context["linked_users"]) == USER_MATCHES
+    select = re.search(r'<select name="user".*?</select>', html, re.S).group(0)
+    assert select.count("<option") == USER_MATCHES + 1  # and "Choose a user"
+    assert 'data-testid="more-users"' in html
+    assert bram not in page.context["linked_users"]
+
+
+def test_searching_the_user_step_finds_the_person_and_choosing_them_goes_on(manager, bram, org):
+    link_many(org, USER_SELECT_LIMIT)
+    page = manager.get(url(), {"organization": org.pk, "q_user": "visser"})
+    assert page.context["linked_users"] == [bram]
+    assert 'data-testid="more-users"' not in page.content.decode()
+
+    page = manager.get(url(), {"organization": org.pk, "q_user": "visser", "user": bram.pk})
+    assert page.context["wizard"].user == bram
+    assert 'name="q_user" value="visser"' in page.content.decode()
+
+
+def test_a_user_chosen_by_link_stays_selected_among_many(manager, bram, org):
+    link_many(org, USER_SELECT_LIMIT)
+    page = manager.get(url(), {"organization": org.pk, "user": bram.pk})
+    assert page.context["wizard"].user == bram
+    assert bram in page.context["linked_users"]
+    assert f'<option value="{bram.pk}" selected' in page.content.decode()
+
+
+def test_few_linked_users_are_all_listed_without_a_search(manager, bram, cees, org):
+    page = manager.get(url(), {"organization": org.pk})
+    assert {bram, cees} <= set(page.context["linked_users"])
+    assert 'name="q_user"' not in page.content.decode()
