@@ -192,10 +192,26 @@ def _email_welcome(*, user: User, means: Means, organization: Organization, new_
     )
 
 
+def _grant(*, actor: User, user: User, organization: Organization, item: dict) -> int:
+    """Grant one authorization as the request's payload describes it; returns its id."""
+    from authorizations.services import authorization_grant
+
+    authorization = authorization_grant(
+        actor=actor,
+        user=user,
+        organization=organization,
+        level=item["level"],
+        scope=item["scope"],
+        service=Service.objects.filter(pk=item.get("service_id")).first(),
+        provider=ServiceProvider.objects.filter(pk=item.get("provider_id")).first(),
+        years=item.get("years", 3),
+    )
+    return authorization.pk
+
+
 @transaction.atomic
 def request_fulfil(*, actor: User, request: Request) -> Request:
     """Carry out an approved request through the services of the other apps only."""
-    from authorizations.services import authorization_grant
     from organizations.services import membership_link
     from users.services import means_issue, means_upgrade
 
@@ -217,17 +233,7 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
             )
             granted = []
             for item in person.get("authorizations", []):
-                authorization = authorization_grant(
-                    actor=actor,
-                    user=user,
-                    organization=organization,
-                    level=item["level"],
-                    scope=item["scope"],
-                    service=Service.objects.filter(pk=item.get("service_id")).first(),
-                    provider=ServiceProvider.objects.filter(pk=item.get("provider_id")).first(),
-                    years=item.get("years", 3),
-                )
-                granted.append(authorization.pk)
+                granted.append(_grant(actor=actor, user=user, organization=organization, item=item))
             people.append({**person, "user_id": user.pk, "means_id": means.pk, "authorization_ids": granted})
             _email_welcome(user=user, means=means, organization=organization, new_account=created)
         request.payload = {**request.payload, "people": people}
@@ -257,17 +263,8 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
     elif request.kind == Request.Kind.NEW_AUTHORIZATIONS:
         granted = []
         for item in request.payload.get("authorizations", []):
-            authorization = authorization_grant(
-                actor=actor,
-                user=User.objects.get(pk=item["user_id"]),
-                organization=organization,
-                level=item["level"],
-                scope=item["scope"],
-                service=Service.objects.filter(pk=item.get("service_id")).first(),
-                provider=ServiceProvider.objects.filter(pk=item.get("provider_id")).first(),
-                years=item.get("years", 3),
-            )
-            granted.append(authorization.pk)
+            user = User.objects.get(pk=item["user_id"])
+            granted.append(_grant(actor=actor, user=user, organization=organization, item=item))
         results = {"authorizations": granted}
     else:
         raise ValidationError(_("Appointments are approved with their own action."), code="wrong_kind")
