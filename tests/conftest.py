@@ -136,3 +136,27 @@ def login(client, user, *, second_factor: bool = True):
     session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
     session.save()
     return client
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (Dutch), whatever the previous one left.
+
+    The test client's requests activate the URL's language in this thread and do
+    not reset it; without this, a test's outcome would depend on the test before it.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def english():
+    """For tests that read English messages: URLs reverse under /en/, services answer in English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

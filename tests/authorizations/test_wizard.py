@@ -19,6 +19,8 @@ from tests.conftest import login, make_manager
 from tests.factories import MeansFactory, MembershipFactory, OrganizationFactory, ServiceFactory, UserFactory
 from users.models import Means, User
 
+pytestmark = pytest.mark.usefixtures("english")  # the assertions read English messages
+
 W = "wizardtest01"
 
 

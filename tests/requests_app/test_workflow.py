@@ -34,6 +34,8 @@ from tests.conftest import make_manager
 from tests.factories import MeansFactory, OrganizationFactory, RepresentativeFactory, UserFactory
 from users.models import Means, User
 
+pytestmark = pytest.mark.usefixtures("english")  # the assertions read English messages
+
 
 def person(**overrides):
     data = {
