@@ -4,6 +4,7 @@ and compiled; English is served at /en/. Each msgstr keeps the placeholders and 
 The .po files are read with a small parser below so that no gettext tooling is needed to run the suite.
 """
 
+import ast
 import gettext as gettext_module
 import re
 from collections import Counter
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation.template import templatize
 
 from tests.conftest import login
 
@@ -186,6 +188,104 @@ def test_english_and_dutch_catalogues_have_the_same_msgids():
 
     nl, en = keys(NL_PO), keys(EN_PO)
     assert nl - en == set() and en - nl == set()
+
+
+# What makemessages extracts, found without gettext: Python calls by keyword (as xgettext is told by
+# makemessages) and templates through Django's own templatize, the step makemessages runs before xgettext.
+KEYWORDS = {  # name: (index of msgctxt, index of msgid)
+    "_": (None, 0),
+    "gettext": (None, 0),
+    "gettext_lazy": (None, 0),
+    "gettext_noop": (None, 0),
+    "ngettext": (None, 0),
+    "ngettext_lazy": (None, 0),
+    "pgettext": (0, 1),
+    "pgettext_lazy": (0, 1),
+    "npgettext": (0, 1),
+    "npgettext_lazy": (0, 1),
+}
+NOT_SCANNED = {".venv", "var", "tests", "test-artifacts", "bench", "static", "locale", "node_modules"}
+
+
+def _calls(tree) -> set[tuple[str | None, str]]:
+    found = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name not in KEYWORDS:
+            continue
+        context_at, msgid_at = KEYWORDS[name]
+        literals = [
+            arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None for arg in node.args
+        ]
+        if len(literals) > msgid_at and literals[msgid_at] is not None:
+            found.add((literals[context_at] if context_at is not None else None, literals[msgid_at]))
+    return found
+
+
+def _template_calls(source: str) -> set[tuple[str | None, str]]:
+    code, found = templatize(source), set()
+    for match in re.finditer(r"(?<![\w.])(?:_|n?p?gettext)\(", code):
+        # the call ends at the first ")" after which it parses (a ")" inside a string does not)
+        for end in (i for i in range(match.end(), len(code)) if code[i] == ")"):
+            try:
+                tree = ast.parse(code[match.start() : end + 1], mode="eval")
+            except SyntaxError:
+                continue
+            found |= _calls(tree)
+            break
+    return found
+
+
+def source_messages() -> dict[tuple[str | None, str], str]:
+    """(msgctxt, msgid) of every translatable string in the code and templates, with a file it is in."""
+    root, found = Path(settings.BASE_DIR), {}
+    for path in sorted(root.rglob("*")):
+        parts = path.relative_to(root).parts
+        if not path.is_file() or any(part in NOT_SCANNED or part.startswith(".") for part in parts[:-1]):
+            continue
+        if path.suffix == ".py":
+            keys = _calls(ast.parse(path.read_text(encoding="utf-8")))
+        elif path.suffix in (".html", ".txt"):
+            keys = _template_calls(path.read_text(encoding="utf-8"))
+        else:
+            continue
+        for key in keys:
+            found.setdefault(key, str(path.relative_to(root)))
+    return found
+
+
+def test_every_string_in_the_code_and_templates_is_in_the_dutch_catalogue():
+    # A new {% translate %} or gettext() without `make messages` would show English on Dutch pages.
+    catalogue = {(entry.msgctxt, entry.msgid) for entry in messages(NL_PO)}
+    missing = [
+        f"{where}: {msgid!r}"
+        for (context, msgid), where in source_messages().items()
+        if (context, msgid) not in catalogue
+    ]
+    assert not missing, "run `make messages` and translate:\n" + "\n".join(missing)
+
+
+def test_source_scan_finds_translate_blocktranslate_plural_and_context():
+    found = _template_calls(
+        '{% load i18n %}{% translate "Manage" %}{% translate "May" context "month" %}{{ x|default:_("Nobody") }}'
+        "{% blocktranslate trimmed with n=x %}\n  Hello\n  {{ n }}\n{% endblocktranslate %}"
+        "{% blocktranslate count counter=c %}{{ counter }} user{% plural %}{{ counter }} users{% endblocktranslate %}"
+    )
+    assert found == {
+        (None, "Manage"),
+        ("month", "May"),
+        (None, "Nobody"),
+        (None, "Hello %(n)s"),
+        (None, "%(counter)s user"),
+    }
+    assert _calls(ast.parse('_("A"); ngettext("b", "bs", 2); pgettext_lazy("ctx", "C"); print("D")')) == {
+        (None, "A"),
+        (None, "b"),
+        ("ctx", "C"),
+    }
+    assert len(source_messages()) > 500
 
 
 # --- (d) placeholders and markup survive translation -------------------------------------
