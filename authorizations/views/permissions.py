@@ -113,34 +113,43 @@ def permission_revoke(request, pk):
     )
 
 
-@manager_required
-@require_http_methods(["GET", "POST"])
-def permission_renew(request, pk):
+def _period_action(request, pk, *, act, success: str, template: str, context):
+    """Renew or activate one row: GET shows the choice of period, POST calls ``act``.
+
+    ``act(authorization, years)`` is the service; ``context(authorization)`` adds
+    what the confirmation page shows besides the form.
+    """
     authorization = get_scoped_or_404(request, _scoped(request), pk=pk)
     next_url = _next_url(request)
     form = PeriodForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.authorization_renew(
-                actor=request.user, authorization=authorization, years=form.cleaned_data["period"]
-            )
+            act(authorization, form.cleaned_data["period"])
         except ValidationError as error:
             form.add_error(None, _error_text(error))
         else:
             authorization.refresh_from_db()
-            messages.success(
-                request,
-                _("Permission of %(user)s renewed until %(date)s.")
-                % {"user": authorization.user, "date": _date(authorization.valid_until)},
-            )
+            messages.success(request, success % {"user": authorization.user, "date": _date(authorization.valid_until)})
             return HttpResponseRedirect(next_url)
     return render(
         request,
-        "authorizations/permission_renew.html",
-        {
-            "authorization": authorization,
-            "form": form,
-            "next": next_url,
+        template,
+        {"authorization": authorization, "form": form, "next": next_url, **context(authorization)},
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def permission_renew(request, pk):
+    return _period_action(
+        request,
+        pk,
+        act=lambda authorization, years: services.authorization_renew(
+            actor=request.user, authorization=authorization, years=years
+        ),
+        success=_("Permission of %(user)s renewed until %(date)s."),
+        template="authorizations/permission_renew.html",
+        context=lambda authorization: {
             "renewable": authorization.status_value in RENEWABLE,
             "reason": _not_renewable_reason(authorization),
             "new_end_dates": _new_end_dates(authorization.valid_until),
@@ -151,32 +160,16 @@ def permission_renew(request, pk):
 @manager_required
 @require_http_methods(["GET", "POST"])
 def permission_activate(request, pk):
-    authorization = get_scoped_or_404(request, _scoped(request), pk=pk)
-    next_url = _next_url(request)
-    form = PeriodForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.authorization_reactivate(
-                actor=request.user, authorization=authorization, years=form.cleaned_data["period"]
-            )
-        except ValidationError as error:
-            form.add_error(None, _error_text(error))
-        else:
-            authorization.refresh_from_db()
-            messages.success(
-                request,
-                _("Permission of %(user)s activated until %(date)s.")
-                % {"user": authorization.user, "date": _date(authorization.valid_until)},
-            )
-            return HttpResponseRedirect(next_url)
     today = timezone.localdate()
-    return render(
+    return _period_action(
         request,
-        "authorizations/permission_activate.html",
-        {
-            "authorization": authorization,
-            "form": form,
-            "next": next_url,
+        pk,
+        act=lambda authorization, years: services.authorization_reactivate(
+            actor=request.user, authorization=authorization, years=years
+        ),
+        success=_("Permission of %(user)s activated until %(date)s."),
+        template="authorizations/permission_activate.html",
+        context=lambda authorization: {
             "revoked": authorization.status_value == AuthorizationStatus.REVOKED,
             "expired": authorization.status_value == AuthorizationStatus.EXPIRED,
             "today": today,
