@@ -10,19 +10,159 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0004_support_group_admin'),
+        ("organizations", "0004_support_group_admin"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.CheckConstraint(condition=models.Q(('manager_level__isnull', True), ('manager_level__in', ['EH2', 'EH2+', 'EH3', 'EH4']), _connector='OR'), name='membership_manager_level_known'),
+            model_name="membership",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("manager_level__isnull", True),
+                    ("manager_level__in", ["EH2", "EH2+", "EH3", "EH4"]),
+                    _connector="OR",
+                ),
+                name="membership_manager_level_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.CheckConstraint(condition=models.Q(('rsin', ''), models.Q(('rsin__regex', '^[0-9]{9}$'), models.Q(('rsin', '000000000'), _negated=True), django.db.models.lookups.Exact(models.Case(models.When(models.Q(('rsin__regex', '^[0-9]{9}$')), then=django.db.models.functions.math.Mod(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.Value(0), '+', django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast(django.db.models.functions.text.Substr('rsin', 1, 1), models.IntegerField()), '*', models.Value(9))), '+', django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast(django.db.models.functions.text.Substr('rsin', 2, 1), models.IntegerField()), '*', models.Value(8))), '+', django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast(django.db.models.functions.text.Substr('rsin', 3, 1), models.IntegerField()), '*', models.Value(7))), '+', django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast(django.db.models.functions.text.Substr('rsin', 4, 1), models.IntegerField()), '*', models.Value(6))), '+', django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast(django.db.models.functions.text.Substr('rsin', 5, 1), models.IntegerField()), '*', models.Value(5))), '+', django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast(django.db.models.functions.text.Substr('rsin', 6, 1), models.IntegerField()), '*', models.Value(4))), '+', django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast(django.db.models.functions.text.Substr('rsin', 7, 1), models.IntegerField()), '*', models.Value(3))), '+', django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast(django.db.models.functions.text.Substr('rsin', 8, 1), models.IntegerField()), '*', models.Value(2))), '+', django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast(django.db.models.functions.text.Substr('rsin', 9, 1), models.IntegerField()), '*', models.Value(-1))), 11)), default=models.Value(1), output_field=models.IntegerField()), 0)), _connector='OR'), name='organization_rsin_elfproef', violation_error_message='An RSIN needs 9 digits that pass the elfproef.'),
+            model_name="organization",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("rsin", ""),
+                    models.Q(
+                        ("rsin__regex", "^[0-9]{9}$"),
+                        models.Q(("rsin", "000000000"), _negated=True),
+                        django.db.models.lookups.Exact(
+                            models.Case(
+                                models.When(
+                                    models.Q(("rsin__regex", "^[0-9]{9}$")),
+                                    then=django.db.models.functions.math.Mod(
+                                        django.db.models.expressions.CombinedExpression(
+                                            django.db.models.expressions.CombinedExpression(
+                                                django.db.models.expressions.CombinedExpression(
+                                                    django.db.models.expressions.CombinedExpression(
+                                                        django.db.models.expressions.CombinedExpression(
+                                                            django.db.models.expressions.CombinedExpression(
+                                                                django.db.models.expressions.CombinedExpression(
+                                                                    django.db.models.expressions.CombinedExpression(
+                                                                        django.db.models.expressions.CombinedExpression(
+                                                                            models.Value(0),
+                                                                            "+",
+                                                                            django.db.models.expressions.CombinedExpression(
+                                                                                django.db.models.functions.comparison.Cast(
+                                                                                    django.db.models.functions.text.Substr(
+                                                                                        "rsin", 1, 1
+                                                                                    ),
+                                                                                    models.IntegerField(),
+                                                                                ),
+                                                                                "*",
+                                                                                models.Value(9),
+                                                                            ),
+                                                                        ),
+                                                                        "+",
+                                                                        django.db.models.expressions.CombinedExpression(
+                                                                            django.db.models.functions.comparison.Cast(
+                                                                                django.db.models.functions.text.Substr(
+                                                                                    "rsin", 2, 1
+                                                                                ),
+                                                                                models.IntegerField(),
+                                                                            ),
+                                                                            "*",
+                                                                            models.Value(8),
+                                                                        ),
+                                                                    ),
+                                                                    "+",
+                                                                    django.db.models.expressions.CombinedExpression(
+                                                                        django.db.models.functions.comparison.Cast(
+                                                                            django.db.models.functions.text.Substr(
+                                                                                "rsin", 3, 1
+                                                                            ),
+                                                                            models.IntegerField(),
+                                                                        ),
+                                                                        "*",
+                                                                        models.Value(7),
+                                                                    ),
+                                                                ),
+                                                                "+",
+                                                                django.db.models.expressions.CombinedExpression(
+                                                                    django.db.models.functions.comparison.Cast(
+                                                                        django.db.models.functions.text.Substr(
+                                                                            "rsin", 4, 1
+                                                                        ),
+                                                                        models.IntegerField(),
+                                                                    ),
+                                                                    "*",
+                                                                    models.Value(6),
+                                                                ),
+                                                            ),
+                                                            "+",
+                                                            django.db.models.expressions.CombinedExpression(
+                                                                django.db.models.functions.comparison.Cast(
+                                                                    django.db.models.functions.text.Substr(
+                                                                        "rsin", 5, 1
+                                                                    ),
+                                                                    models.IntegerField(),
+                                                                ),
+                                                                "*",
+                                                                models.Value(5),
+                                                            ),
+                                                        ),
+                                                        "+",
+                                                        django.db.models.expressions.CombinedExpression(
+                                                            django.db.models.functions.comparison.Cast(
+                                                                django.db.models.functions.text.Substr("rsin", 6, 1),
+                                                                models.IntegerField(),
+                                                            ),
+                                                            "*",
+                                                            models.Value(4),
+                                                        ),
+                                                    ),
+                                                    "+",
+                                                    django.db.models.expressions.CombinedExpression(
+                                                        django.db.models.functions.comparison.Cast(
+                                                            django.db.models.functions.text.Substr("rsin", 7, 1),
+                                                            models.IntegerField(),
+                                                        ),
+                                                        "*",
+                                                        models.Value(3),
+                                                    ),
+                                                ),
+                                                "+",
+                                                django.db.models.expressions.CombinedExpression(
+                                                    django.db.models.functions.comparison.Cast(
+                                                        django.db.models.functions.text.Substr("rsin", 8, 1),
+                                                        models.IntegerField(),
+                                                    ),
+                                                    "*",
+                                                    models.Value(2),
+                                                ),
+                                            ),
+                                            "+",
+                                            django.db.models.expressions.CombinedExpression(
+                                                django.db.models.functions.comparison.Cast(
+                                                    django.db.models.functions.text.Substr("rsin", 9, 1),
+                                                    models.IntegerField(),
+                                                ),
+                                                "*",
+                                                models.Value(-1),
+                                            ),
+                                        ),
+                                        11,
+                                    ),
+                                ),
+                                default=models.Value(1),
+                                output_field=models.IntegerField(),
+                            ),
+                            0,
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="organization_rsin_elfproef",
+                violation_error_message="An RSIN needs 9 digits that pass the elfproef.",
+            ),
         ),
     ]
