@@ -17,13 +17,10 @@ DESIGN.md section 6: the number of queries per page must not grow with the data.
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import bench_database_url, recreate_database, step  # noqa: E402
 
 SLOW_MS = 500
 LAST_NAMES = [
@@ -36,39 +33,6 @@ LAST_NAMES = [
 ]  # fmt: skip
 FIRST_NAMES = ["Anna", "Bram", "Daan", "Emma", "Fleur", "Gijs", "Iris", "Joost", "Lotte", "Milan", "Noor", "Sem"]
 SEARCH_NAME = "Hoekstra"  # one surname in 50: ~100 users, ~2,000 authorizations
-
-
-def bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    parsed = urlparse(url)
-    if not parsed.scheme.startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (postgres://user@host:5432/name).")
-    return urlunparse(parsed._replace(path=f"{parsed.path.rstrip('/')}_bench"))
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def step(label: str):
-    class Step:
-        def __enter__(self):
-            self.start = time.perf_counter()
-            print(f"{label} …", end=" ", flush=True)
-            return self
-
-        def __exit__(self, *exc):
-            self.seconds = time.perf_counter() - self.start
-            print(f"{self.seconds:.1f} s", flush=True)
-
-    return Step()
 
 
 def generate(*, users: int, authorizations: int, requests: int) -> None:

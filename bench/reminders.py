@@ -14,46 +14,9 @@ times that too, into Django's in-memory mail backend.
 
 import argparse
 import os
-import sys
-import time
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    parsed = urlparse(url)
-    if not parsed.scheme.startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (postgres://user@host:5432/name).")
-    return urlunparse(parsed._replace(path=f"{parsed.path.rstrip('/')}_bench"))
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def step(label: str):
-    class Step:
-        def __enter__(self):
-            self.start = time.perf_counter()
-            print(f"{label} …", end=" ", flush=True)
-            return self
-
-        def __exit__(self, *exc):
-            self.seconds = time.perf_counter() - self.start
-            print(f"{self.seconds:.1f} s", flush=True)
-
-    return Step()
+from _common import bench_database_url, recreate_database, step  # noqa: E402
 
 
 def generate(*, organizations: int, users: int, authorizations: int, due_every: int) -> None:
