@@ -308,6 +308,7 @@ def _notify_representatives(request: Request) -> None:
                 "kind_label": request.get_kind_display(),
             },
             dedupe_key=f"new_means_representative:{request.pk}:{representative.pk}",
+            language=request.language or None,  # the language of the form, as for the signing emails
         )
 
 

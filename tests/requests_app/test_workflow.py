@@ -342,3 +342,20 @@ def test_a_second_open_link_request_for_the_same_person_is_refused(anna_of_both,
     with pytest.raises(ValidationError):
         link_request_create(actor=anna_of_both, user=bram, organization=org2)
     assert Request.objects.count() == 1
+
+
+def test_representative_notice_is_in_the_language_of_the_form(anna, org, support, django_capture_on_commit_callbacks):
+    representative = RepresentativeFactory(organization=org, email="carla.smit@voorbeeld-bv1.nl")
+    request = means_request_create(actor=anna, organization=org, people=[person()])
+    Request.objects.filter(pk=request.pk).update(language="en")
+    request.refresh_from_db()
+    request_sign_as_manager(actor=anna, request=request)
+    manager_withdraw(actor=support, membership=Membership.objects.get(user=anna, organization=org))
+    with django_capture_on_commit_callbacks(execute=True):
+        request_submit(actor=support, request=request)
+    from notifications.models import OutboxEmail
+
+    [email] = emails_to(representative.email)
+    row = OutboxEmail.objects.get(kind="new_means_representative", to=representative.email)
+    assert row.language == "en"
+    assert email.subject == row.subject
