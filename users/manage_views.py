@@ -1,6 +1,6 @@
 """Manage tab, Users: the people of my organisations, and "Add users".
 
-Thin views: forms validate, ``requests_app.workflow`` writes. Every query
+Thin views: forms validate, ``requests_app.services`` writes. Every query
 starts from ``Organization.objects.managed_by(request.user)`` (rule 9).
 """
 
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from reconi.permissions import get_scoped_or_404, managed_organizations, manager_required
 from reconi.roles import manager_level_for
 from requests_app.csv_import import COLUMN_LABELS, COLUMNS, EXAMPLE, CsvFileError, parse_people_csv
-from requests_app.workflow import (
+from requests_app.services import (
     means_request_create,
     means_request_create_bulk,
     people_check,
