@@ -65,9 +65,13 @@ class OutboxEmail(models.Model):
 
     @property
     def message_id(self) -> str:
-        """Stable per delivery, so a receiving server can drop a duplicate after a crash mid-send."""
+        """Stable per delivery, so a receiving server can drop a duplicate after a crash mid-send.
+
+        The creation time (microseconds) keeps ids unique across databases that reuse row ids.
+        """
         domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "reconi.example"
-        return f"<outbox.{self.pk}.{self.resends}@{domain}>"
+        stamp = f"{self.created_at:%Y%m%d%H%M%S%f}" if self.created_at else "0"
+        return f"<outbox.{self.pk}.{self.resends}.{stamp}@{domain}>"
 
 
 class OutboxAttachment(models.Model):

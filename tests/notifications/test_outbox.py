@@ -195,7 +195,8 @@ def test_resend_puts_a_failed_row_back_and_delivers_it(support, bram, django_cap
     email.refresh_from_db()
     assert email.status == Status.SENT and email.resends == 1 and email.attempts == 1
     # A new Message-ID: a deliberate resend must not be dropped as a duplicate.
-    assert mail.outbox[0].extra_headers["Message-ID"] == email.message_id == f"<outbox.{email.pk}.1@reconi.example>"
+    expected_id = f"<outbox.{email.pk}.1.{email.created_at:%Y%m%d%H%M%S%f}@reconi.example>"
+    assert mail.outbox[0].extra_headers["Message-ID"] == email.message_id == expected_id
 
 
 def test_an_email_that_could_not_be_rendered_cannot_be_resent_empty(support, bram):
