@@ -124,9 +124,7 @@ def main() -> int:
     ratio = median["render + sign"] / median["bare render"]
     before = median["render + sign (before)"] / median["bare render"]
     verdict = "meets" if ratio <= TARGET else "MISSES"
-    print(
-        f"RESULT: render+sign / bare render {ratio:.2f} (before this change {before:.2f}); target <= {TARGET}: {verdict}"
-    )
+    print(f"RESULT: render+sign / bare render {ratio:.2f} (before: {before:.2f}); target <= {TARGET}: {verdict}")
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
