@@ -173,6 +173,8 @@ CELERY_BEAT_SCHEDULE = {
 # PDF signing: a self-signed development certificate under var/ unless configured.
 SIGNING_KEY_FILE = env_str("SIGNING_KEY_FILE", str(VAR_DIR / "signing" / "key.pem"))
 SIGNING_CERT_FILE = env_str("SIGNING_CERT_FILE", str(VAR_DIR / "signing" / "cert.pem"))
+# The intermediate certificates (PEM, any number) embedded in every signature; empty for a self-signed one.
+SIGNING_CHAIN_FILE = env_str("SIGNING_CHAIN_FILE", "")
 SIGNING_DEV_CERT_AUTOCREATE = True
 
 LOGGING = {
