@@ -24,13 +24,13 @@ compared, a shape that differs being rendered normally from then on.
 """
 
 import datetime
+import html
 import logging
 import re
 from collections.abc import Callable
 from decimal import Decimal
 
 from django.template.loader import get_template
-from django.utils.html import conditional_escape
 
 logger = logging.getLogger("reconi.notifications")
 
@@ -152,20 +152,45 @@ def _wrap(real, path: tuple, recording: _Recording):
     return _Probe(real, path, recording)
 
 
+def _path_tree(paths: list[tuple]) -> dict:
+    """The paths as a tree, {step: (subtree, indices of the paths ending there)}: shared prefixes looked up once."""
+    root: dict = {}
+    for index, path in enumerate(paths):
+        node = root
+        for step in path[:-1]:
+            node = node.setdefault(step, ({}, []))[0]
+        node.setdefault(path[-1], ({}, []))[1].append(index)
+    return root
+
+
+def _look_up(value, tree: dict, found: list) -> None:
+    for step, (subtree, indices) in tree.items():
+        child = _step(value, step)
+        for index in indices:
+            found[index] = child
+        if subtree:
+            _look_up(child, subtree, found)
+
+
 class _Shape:
-    __slots__ = ("outputs", "texts", "direct")
+    __slots__ = ("outputs", "texts", "tree", "direct")
 
     def __init__(self, outputs: tuple[str, ...], texts: list[tuple], direct: bool):
         self.outputs = outputs
         self.texts = texts
+        self.tree = _path_tree(texts)
         self.direct = direct
 
     def fill(self, context: dict) -> tuple[str, ...]:
-        values = [_resolve(context, path) for path in self.texts]
+        values: list = [None] * len(self.texts)
+        _look_up(context, self.tree, values)
 
         def put(match):
             value = values[int(match.group(1))]
-            return str(conditional_escape(value)) if match.group(2) == "&amp;" else str(value)
+            if match.group(2) == "&":
+                return str(value)
+            # django.utils.html.conditional_escape, without the lazy-string wrapper it pays per call
+            return str(value.__html__()) if hasattr(value, "__html__") else html.escape(str(value))
 
         return tuple(_MARKER.sub(put, output) for output in self.outputs)
 
