@@ -9,7 +9,6 @@ default) it is ``bulk_create(ignore_conflicts=True)``.
 
 from django.db import IntegrityError, connection, models, transaction
 
-
 # Fields whose Python value psycopg writes as it is (aware datetimes included): their
 # ``get_db_prep_save`` would only check and copy it, a third of the time of a row.
 _AS_IS = (
