@@ -5,6 +5,7 @@ starts from ``Organization.objects.managed_by(request.user)`` (rule 9).
 """
 
 import csv
+import unicodedata
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -99,10 +100,18 @@ def _csv_export(people) -> HttpResponse:
     return response
 
 
+# A cell that starts with one of these may be run as a formula. Spreadsheet programs skip
+# leading blanks and read full-width forms ("＝", "＋") as their ASCII twins, so those count too.
+_FORMULA_STARTS = frozenset("=+-@")
+
+
 def _safe(value: str) -> str:
     """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
     value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    first = unicodedata.normalize("NFKC", value[:1])
+    if first[:1] in _FORMULA_STARTS or (first and first.isspace()) or value[:1] in ("\t", "\r", "\n"):
+        return "'" + value
+    return value
 
 
 @manager_required
