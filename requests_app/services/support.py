@@ -231,7 +231,12 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
             if not Membership.objects.filter(user=user, organization=organization).exists():
                 membership_link(actor=actor, user=user, organization=organization)
             means = means_issue(
-                actor=actor, owner=user, level=person["level"], years=person["years"], organization=organization
+                actor=actor,
+                owner=user,
+                level=person["level"],
+                years=person["years"],
+                organization=organization,
+                request_number=request.number,
             )
             granted = []
             for item in person.get("authorizations", []):
