@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from reconi.navigation import back_to_permissions, with_next
 from reconi.permissions import get_scoped_or_404, log_denied, managed_organizations, manager_required
 from reconi.roles import manager_level_for
 from requests_app.csv_import import COLUMN_LABELS, COLUMNS, EXAMPLE, CsvFileError, parse_people_csv
@@ -125,6 +126,7 @@ def users_add(request):
     person_form = PersonForm(manager=request.user, prefix="person")
     upload_form = CsvUploadForm(manager=request.user, prefix="csv")
     active_tab = request.GET.get("tab", "single")
+    back = back_to_permissions(request)
     if request.method == "POST" and request.POST.get("action") == "upload":
         active_tab = "csv"
         upload_form = CsvUploadForm(request.POST, request.FILES, manager=request.user, prefix="csv")
@@ -139,6 +141,7 @@ def users_add(request):
                     "filename": upload_form.cleaned_data["file"].name[:200],
                     "rows": parsed.rows,
                     "lines": parsed.lines,
+                    "next": back,
                 }
                 return redirect("users_add_preview")
     elif request.method == "POST":
@@ -163,7 +166,7 @@ def users_add(request):
                     _("Request %(number)s was made. Check the form and sign it to send it to Reconi.")
                     % {"number": new_request.number},
                 )
-                return redirect("request_detail", pk=new_request.pk)
+                return redirect(with_next(reverse("request_detail", kwargs={"pk": new_request.pk}), back))
     return render(
         request,
         "users/user_add.html",
@@ -173,6 +176,7 @@ def users_add(request):
             "active_tab": active_tab,
             "columns": COLUMNS,
             "example": EXAMPLE,
+            "back": back,
         },
     )
 
@@ -223,7 +227,8 @@ def users_add_preview(request):
                 _("Request %(number)s for %(people)s person(s) was made. Check the form and sign it.")
                 % {"number": new_request.number, "people": len(new_request.payload["people"])},
             )
-            return redirect("request_detail", pk=new_request.pk)
+            back = stored.get("next", "") if stored.get("next") == reverse("permission_list") else ""
+            return redirect(with_next(reverse("request_detail", kwargs={"pk": new_request.pk}), back))
     errors_per_row = _check(stored, organization, request)
     rows = []
     for line, row, errors in zip(stored["lines"], stored["rows"], errors_per_row, strict=True):
