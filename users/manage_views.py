@@ -23,6 +23,7 @@ from reconi.navigation import back_to_permissions, with_next
 from reconi.permissions import get_scoped_or_404, log_denied, managed_organizations, manager_required
 from reconi.roles import manager_level_for
 from requests_app.csv_import import COLUMN_LABELS, COLUMNS, EXAMPLE, CsvFileError, parse_people_csv
+from requests_app.models import Request
 from requests_app.services import (
     means_request_create,
     means_request_create_bulk,
@@ -32,7 +33,14 @@ from requests_app.services import (
 
 from .forms import YEARS_CHOICES, CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
 from .models import Means, User
-from .rules import VALID_PERIODS, manager_may_renew_refusal, means_renewable_refusal, renewal_end, renewal_periods
+from .rules import (
+    VALID_PERIODS,
+    manager_may_renew_refusal,
+    means_renewable_refusal,
+    renewal_end,
+    renewal_periods,
+    upgrade_levels,
+)
 from .selectors import people_of_managed_organizations
 from .services import manager_level_over, means_renew_bulk
 
@@ -61,6 +69,7 @@ def users_list(request):
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     for person in page.object_list:
         person.means_state = _means_state(person)
+        person.can_upgrade = person.means_state == "active" and bool(upgrade_levels(person.means_level))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
@@ -286,8 +295,13 @@ def users_upgrade(request, pk):
     people = User.objects.filter(memberships__organization__in=managed_organizations(request)).distinct()
     person = get_scoped_or_404(request, people, pk=pk)
     means = Means.objects.active().filter(owner=person).first()
+    manager_level, _organization = manager_level_over(actor=request.user, owner=person)
     form = UpgradeForm(
-        request.POST or None, manager=request.user, user=person, current_level=getattr(means, "level", None)
+        request.POST or None,
+        manager=request.user,
+        user=person,
+        current_level=getattr(means, "level", None),
+        manager_level=manager_level,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -309,9 +323,14 @@ def users_upgrade(request, pk):
                 for message in exc.messages:
                     form.add_error(None, message)
         else:
-            messages.success(
-                request, _("Upgrade request %(number)s was made. Sign it to send it.") % {"number": new_request.number}
-            )
+            if new_request.status == Request.Status.AWAITING_SIGNATURE:
+                text = _(
+                    "Upgrade request %(number)s was sent to the representative to sign; "
+                    "Reconi then checks the identity in person."
+                )
+            else:
+                text = _("Upgrade request %(number)s was made. Sign it to send it.")
+            messages.success(request, text % {"number": new_request.number})
             return redirect("request_detail", pk=new_request.pk)
     return render(request, "users/user_upgrade.html", {"person": person, "means": means, "form": form})
 

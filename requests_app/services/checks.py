@@ -252,3 +252,12 @@ def missing_identity_checks(request: Request) -> list[str]:
     if request.kind == Request.Kind.UPGRADE and needs_identity_check(request.level) and not request.identity_checked_at:
         return [str(request.subject_user)]
     return []
+
+
+def missing_in_person_check(request: Request) -> bool:
+    """An upgrade above the manager's level needs the holder's identity checked face to face."""
+    return (
+        request.kind == Request.Kind.UPGRADE
+        and bool((request.payload or {}).get("in_person_check"))
+        and request.identity_method != Request.IdentityMethod.FACE_TO_FACE
+    )

@@ -12,6 +12,7 @@ from notifications.services import Attachment, email_queue
 from reconi.pdf import sha256
 from reconi.roles import is_support, manager_level_for, require_manager_or_support
 from users.models import User
+from users.rules import upgrade_needs_representative
 
 from ..models import Request, Signature, SigningToken
 from ..signing import (
@@ -161,8 +162,17 @@ def request_sign_as_manager(*, actor: User, request: Request, ip_address: str | 
     """
     request = Request.objects.select_for_update().select_related("organization").get(pk=request.pk)
     _not_for_appointments(request)
-    if manager_level_for(actor, request.organization) is None:
+    manager_level = manager_level_for(actor, request.organization)
+    if manager_level is None:
         raise PermissionDenied("Only a manager of the organisation signs instead of the representative.")
+    if request.kind == Request.Kind.UPGRADE and upgrade_needs_representative(
+        to_level=request.level, manager_level=manager_level
+    ):
+        raise ValidationError(
+            _("An upgrade to %(level)s is above your own manager level (%(ceiling)s): the representative signs it.")
+            % {"level": request.level, "ceiling": manager_level},
+            code="above_manager",
+        )
     if request.status not in (Request.Status.DRAFT, Request.Status.AWAITING_SIGNATURE):
         raise ValidationError(_("This form no longer awaits signatures."), code="not_awaiting")
     if request.signatures.filter(capacity=Signature.Capacity.MANAGER).exists():

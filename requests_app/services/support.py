@@ -22,7 +22,7 @@ from reconi.roles import require_support
 from users.models import Means, User
 
 from ..models import Request
-from .checks import missing_identity_checks, same_person
+from .checks import missing_identity_checks, missing_in_person_check, same_person
 from .core import _audit, _decide, _email_about, _locked, _transition, _url_for
 from .links import _email_link_request
 
@@ -96,6 +96,12 @@ def request_approve(*, actor: User, request: Request) -> Request:
             _("Record the identity check first (required from EH2+ up) for: %(people)s.")
             % {"people": ", ".join(missing)},
             code="identity_check_missing",
+        )
+    if missing_in_person_check(request):
+        raise ValidationError(
+            _("This upgrade is above the manager's level: check %(person)s's identity face to face first.")
+            % {"person": request.subject_user},
+            code="in_person_check_missing",
         )
     _decide(request, actor=actor, status=Request.Status.APPROVED)
     request.save()
