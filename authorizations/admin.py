@@ -58,9 +58,9 @@ class ServiceProviderAdmin(AuditedSaveMixin, admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(AuditedSaveMixin, admin.ModelAdmin):
-    list_display = ("name", "provider", "minimum_level", "service_id", "uuid")
+    list_display = ("name", "provider", "minimum_level", "refuses_branch_restriction", "service_id", "uuid")
     list_select_related = ("provider",)
-    list_filter = ("minimum_level", "provider")
+    list_filter = ("minimum_level", "refuses_branch_restriction", "provider")
     search_fields = ("name", "service_id", "=uuid", "provider__name", "=provider__oin")
     autocomplete_fields = ("provider",)
     readonly_fields = ("service_id",)
@@ -152,6 +152,7 @@ class AuthorizationAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin)
         "organization",
         "target",
         "level",
+        "branch_number",
         "valid_from",
         "valid_until",
         "status_label",
@@ -170,6 +171,7 @@ class AuthorizationAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin)
         "service__service_id",
         "=service__uuid",
         "provider__name",
+        "=branch_number",
     )
     readonly_fields = ("status_label", "target", "created_at")
     fields = (

@@ -212,6 +212,7 @@ def _grant(*, actor: User, user: User, organization: Organization, item: dict) -
         scope=item["scope"],
         service=Service.objects.filter(pk=item.get("service_id")).first(),
         provider=ServiceProvider.objects.filter(pk=item.get("provider_id")).first(),
+        branch_number=item.get("branch_number", ""),
         years=item.get("years", 3),
     )
     return authorization.pk
