@@ -11,7 +11,7 @@ from django.utils import timezone
 from organizations.models import Membership, Organization
 from users.models import Means
 
-from .models import Authorization, AuthorizationStatus, Service
+from .models import Authorization, Service
 
 
 def user_may_use_service(
