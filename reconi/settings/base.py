@@ -3,7 +3,7 @@
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from .env import BASE_DIR, VAR_DIR, database_config, email_config, env_bool, env_list, env_str
+from .env import BASE_DIR, VAR_DIR, cache_config, database_config, email_config, env_bool, env_list, env_str
 
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me-reconi-portal-0123456789")
 DEBUG = env_bool("DEBUG", False)
@@ -68,6 +68,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_config()}
+# Shared by every process (login rate limits, TOTP replay protection): see env.cache_config.
+CACHES = {"default": cache_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
