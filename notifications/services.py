@@ -566,7 +566,12 @@ def _reminder_context_in(planned: PlannedEmail, phrases: _Phrases, language: str
             row["ask_subject"] = phrases.ask_subject(authorization) if managers else ""
         authorizations.append(row)
     means = [
-        {"means": item.obj, "until": phrases.until(item.obj.valid_until, language)}
+        {
+            "means": item.obj,
+            "until": phrases.until(item.obj.valid_until, language),
+            # The holder's own renewal page (login required, the holder only).
+            "renew_url": settings.PORTAL_BASE_URL + reverse("means_renew", kwargs={"pk": item.obj.pk}),
+        }
         for item in rows
         if item.target == RenewalReminder.Target.MEANS
     ]
