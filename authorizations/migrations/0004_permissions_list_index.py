@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("authorizations", "0002_initial"),
+        ("authorizations", "0003_means_lifecycle"),
         ("organizations", "0005_rsin_elfproef_manager_level_known"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
