@@ -16,6 +16,7 @@ import redis
 
 from tests.conftest import require_or_skip
 from tests.notifications.conftest import free_port, wait_for
+from tests.rules.conftest import _post_migrate_data_for_transactional_tests  # noqa: F401 - autouse here too
 
 
 class RedisServer:
