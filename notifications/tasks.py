@@ -6,7 +6,11 @@ NOTIFICATIONS_DELIVERY_LEASE has passed; then the redelivered task (or the sweep
 sends it again, and the dead attempt shows as "interrupted" in the outbox.
 """
 
+import time
+
 from celery import shared_task
+
+from reconi.metrics import reminder_run_record
 
 from . import services
 
@@ -35,5 +39,9 @@ def outbox_flush_task(self) -> dict:
 
 @shared_task(name="notifications.send_renewal_reminders")
 def renewal_reminders_task() -> dict:
+    started = time.time()
     run = services.renewal_reminders_send()
+    reminder_run_record(
+        started=started, finished=time.time(), due=run.due, claimed=run.claimed, queued=run.queued, failed=run.failed
+    )
     return {"due": run.due, "claimed": run.claimed, "queued": run.queued, "failed": run.failed}
