@@ -22,6 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import require_or_skip
+from tests.rules.conftest import _post_migrate_data_for_transactional_tests  # noqa: F401 - autouse here too
 
 ROOT = Path(__file__).resolve().parents[2]
 

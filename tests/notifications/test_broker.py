@@ -17,7 +17,7 @@ from tests.factories import AuthorizationFactory, UserFactory
 
 from .conftest import days, wait_for
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 Status = OutboxEmail.Status
 

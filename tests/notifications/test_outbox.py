@@ -202,7 +202,7 @@ def test_a_sent_row_is_never_sent_again(bram):
     assert len(mail.outbox) == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_flushing_at_once_send_each_row_once(smtp_settings, smtp_server):
     from tests.rules.conftest import run_simultaneously
 
