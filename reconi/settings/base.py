@@ -108,6 +108,11 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Reconi"
 MFA_TOTP_DIGITS = 6
 MFA_TOTP_PERIOD = 30
+MFA_ADAPTER = "users.adapters.MFAAdapter"
+# Authenticator secrets and recovery-code seeds are stored encrypted (reconi/crypto.py).
+# The first key encrypts, all decrypt (rotation). Production refuses the development key.
+DEV_MFA_ENCRYPTION_KEY = "dev-only-mfa-encryption-key-reconi"
+MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEYS", [DEV_MFA_ENCRYPTION_KEY])
 
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None

@@ -37,7 +37,14 @@ from .signatures import (
     request_sign_as_representative,
     request_submit,
 )
-from .support import identity_check_record, request_approve, request_email_resend, request_fulfil, request_reject
+from .support import (
+    identity_check_record,
+    request_approve,
+    request_email_resend,
+    request_fulfil,
+    request_reject,
+    user_password_reset_send,
+)
 
 __all__ = [
     "IDENTITY_CHECK_FROM",
@@ -71,4 +78,5 @@ __all__ = [
     "request_submit",
     "same_person",
     "upgrade_request_create",
+    "user_password_reset_send",
 ]
