@@ -114,6 +114,9 @@ MFA_ADAPTER = "users.adapters.MFAAdapter"
 DEV_MFA_ENCRYPTION_KEY = "dev-only-mfa-encryption-key-reconi"
 MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEYS", [DEV_MFA_ENCRYPTION_KEY])
 
+# Add-users checks (a person on the form or a CSV upload) per manager: count/period (s, m, h, d).
+PEOPLE_CHECK_RATE = env_str("PEOPLE_CHECK_RATE", "30/h")
+
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
 
@@ -165,6 +168,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.send_renewal_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+    "audit-anchor": {
+        "task": "audit.anchor_chain_head",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "outbox-flush": {
         "task": "notifications.flush_outbox",
         "schedule": 60.0,
@@ -177,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
 SIGNING_KEY_FILE = env_str("SIGNING_KEY_FILE", str(VAR_DIR / "signing" / "key.pem"))
 SIGNING_CERT_FILE = env_str("SIGNING_CERT_FILE", str(VAR_DIR / "signing" / "cert.pem"))
 SIGNING_DEV_CERT_AUTOCREATE = True
+
+# The audit chain's head, signed, is written here every day (and mailed, when an address is set).
+AUDIT_ANCHOR_DIR = env_str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors"))
+AUDIT_ANCHOR_EMAIL = env_str("AUDIT_ANCHOR_EMAIL", "")
 
 LOGGING = {
     "version": 1,

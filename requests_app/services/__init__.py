@@ -24,6 +24,8 @@ from .checks import (
     needs_identity_check,
     organization_has_manager,
     people_check,
+    people_check_record,
+    people_visible_to,
     person_check,
     same_person,
 )
@@ -65,6 +67,8 @@ __all__ = [
     "needs_identity_check",
     "organization_has_manager",
     "people_check",
+    "people_check_record",
+    "people_visible_to",
     "person_check",
     "request_approve",
     "request_cancel",
