@@ -15,6 +15,15 @@ from requests_app.csv_import import MAX_BYTES
 YEARS_CHOICES = [(1, _("1 year")), (3, _("3 years")), (5, _("5 years"))]
 
 
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("nl", "Nederlands"), ("en", "English")],
+        widget=forms.RadioSelect,
+        help_text=_("The language of My Reconi after you log in, and of the emails and forms we send you."),
+    )
+
+
 class ManagedOrganizationField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name} ({obj.kvk_number})"
