@@ -39,9 +39,7 @@ def record(n: int, organization=None) -> list[AuditEvent]:
     events = []
     for i in range(n):
         with transaction.atomic():
-            events.append(
-                audit_record(actor=None, action=f"test.event{i}", organization=organization, data={"i": i})
-            )
+            events.append(audit_record(actor=None, action=f"test.event{i}", organization=organization, data={"i": i}))
     return events
 
 
