@@ -19,6 +19,6 @@ def remove_permissions(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("organizations", "0005_rsin_elfproef_manager_level_known")]
+    dependencies = [("organizations", "0007_support_branches")]
 
     operations = [migrations.RunPython(remove_permissions, migrations.RunPython.noop)]
