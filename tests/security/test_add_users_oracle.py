@@ -25,7 +25,7 @@ CARLA_DOB = datetime.date(1968, 3, 14)
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
+def fresh_cache(db):
     cache.clear()
     yield
     cache.clear()
