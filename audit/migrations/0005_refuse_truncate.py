@@ -1,6 +1,6 @@
 """TRUNCATE skips row triggers: a statement trigger refuses it on the audit table.
 
-The app's database role has no TRUNCATE privilege either (``manage.py db_grant_app_role``);
+The app's database role has no TRUNCATE privilege either (deploy/postgres/app-role.sql);
 this catches the owner role too. Only a test database sets ``reconi.allow_audit_truncate``
 (reconi/settings/test.py), so that the test runner can empty its throwaway tables.
 """

@@ -9,7 +9,9 @@ The app's role owns no table and can only INSERT and SELECT audit rows; TRUNCATE
 import csv
 import io
 import json
+import subprocess
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -22,6 +24,8 @@ from audit.services import audit_record
 from reconi.celery import app as celery_app
 from tests.conftest import require_or_skip
 from tests.factories import OrganizationFactory
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -74,14 +78,38 @@ def _owner_dsn(**overrides) -> str:
     return " ".join(f"{key}={value}" for key, value in params.items() if value)
 
 
+def _owner_url() -> str:
+    settings_dict = connection.settings_dict
+    user = settings_dict.get("USER") or "postgres"
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    host = f"{settings_dict.get('HOST') or '127.0.0.1'}:{settings_dict.get('PORT') or 5432}"
+    return f"postgres://{user}{password}@{host}/{settings_dict['NAME']}"
+
+
+def check_role(role: str) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("db_check_app_role", role=role, stdout=out, stderr=err)
+    except SystemExit as exit:
+        return exit.code, err.getvalue()
+    return 0, out.getvalue()
+
+
 @pytest.fixture
 def app_role(transactional_db):
+    """A role made as the README says: created once, granted by deploy/postgres/app-role.sql as the owner."""
     require_or_skip(connection.vendor == "postgresql", "PostgreSQL")
     role = f"reconi_h5_app_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(_owner_dsn(), autocommit=True) as admin:
         admin.execute(f'CREATE ROLE "{role}" LOGIN')
     try:
-        call_command("db_grant_app_role", role=role, stdout=io.StringIO())
+        subprocess.run(
+            ["psql", _owner_url(), "-q", "-v", "ON_ERROR_STOP=1", "-v", f"app_role={role}"]
+            + ["-f", str(ROOT / "deploy" / "postgres" / "app-role.sql")],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         yield role
     finally:
         with psycopg.connect(_owner_dsn(), autocommit=True) as admin:
@@ -117,11 +145,14 @@ def test_the_app_role_owns_no_table_and_only_inserts_and_reads_audit_rows(app_ro
     assert AuditEvent.objects.filter(action="test.before").exists()
 
 
-def test_the_grant_command_refuses_a_role_that_owns_tables(app_role):
-    from django.core.management.base import CommandError
-
-    with pytest.raises(CommandError, match="superuser|owns tables|owner"):
-        call_command("db_grant_app_role", role=connection.settings_dict.get("USER") or "postgres")
+def test_the_check_command_passes_the_app_role_and_names_what_is_wrong_with_others(app_role):
+    assert check_role(app_role)[0] == 0
+    code, output = check_role(connection.settings_dict.get("USER") or "postgres")
+    assert code == 1 and "superuser" in output and "owns tables" in output
+    with psycopg.connect(_owner_dsn(), autocommit=True) as owner:
+        owner.execute(f'GRANT UPDATE, TRUNCATE ON audit_auditevent TO "{app_role}"')
+    code, output = check_role(app_role)
+    assert code == 1 and "holds UPDATE on audit_auditevent" in output and "holds TRUNCATE" in output
 
 
 @pytest.mark.django_db(transaction=True)
