@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -366,6 +367,8 @@ class Browser:
     """
 
     HOST = "localhost"
+    # Responses received, per port: what the portal's request counter must add up to.
+    answered: Counter = Counter()
 
     def __init__(self, port: int, *, cookies: dict | None = None):
         self.port = port
@@ -393,6 +396,7 @@ class Browser:
             content = raw.read().decode(errors="replace")
             for header in raw.msg.get_all("Set-Cookie") or []:
                 self._keep(header)
+            Browser.answered[self.port] += 1
             return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, content)
         finally:
             connection.close()
@@ -432,6 +436,7 @@ class Browser:
             connection.request("POST", path, body=body, headers=headers)
             raw = connection.getresponse()
             content = raw.read().decode(errors="replace")
+            Browser.answered[self.port] += 1
             return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, content)
         finally:
             connection.close()

@@ -124,11 +124,14 @@ def test_production_stack_end_to_end(stack, procs, capsys):
 
     # /metrics after the run: the outbox is empty, the reminder figures are there, both
     # gunicorn workers' requests are counted.
+    answered_before_scrape = Browser.answered[port]
     text = browser.metrics(token)
     assert metric(text, "reconi_outbox_backlog") == 0
     assert metric(text, "reconi_outbox_failed") == 0
     assert metric(text, "reconi_reminder_last_run_duration_seconds") > 0
     requests = metric_sum(text, "reconi_http_requests_total")
+    # Every request answered by either gunicorn worker is counted (multiprocess mode adds them up).
+    assert requests == answered_before_scrape, (requests, answered_before_scrape)
     assert metric_sum(text, "reconi_http_requests_total", 'view="permission_revoke"') >= 4  # 2 GETs, 2 POSTs
 
     kinds = _kinds_at_smtp(stack)
@@ -147,3 +150,4 @@ def test_production_stack_end_to_end(stack, procs, capsys):
             + ", ".join(f"{name} {seconds:.0f}s" for name, seconds in phases.items())
             + ")"
         )
+        print("\n".join(line for line in text.splitlines() if line.startswith(("reconi_outbox", "reconi_reminder"))))
