@@ -74,6 +74,9 @@ def test_production_stack_end_to_end(stack, procs, capsys):
     browser.login(ANNA, DEMO_PASSWORD, DEMO_TOTP_SECRET)
     assert browser.get("/manage/").status == 200
     assert browser.get("/manage/permissions/").status == 200
+    # Static files come from the web instance itself (WhiteNoise), collected as the image build does.
+    stylesheet = browser.get("/static/css/reconi.css")
+    assert stylesheet.status == 200 and "text/css" in stylesheet.headers["content-type"]
 
     # Renew one authorization by a year.
     renew_id, until = _authorization(db, user="bram.visser@voorbeeld-bv1.nl", service="Omzetbelasting aangifte")
