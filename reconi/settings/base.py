@@ -176,6 +176,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A frozen (SIGSTOP) or vanished Redis must not hold a web request: every socket operation
+# on the broker gives up after a second (without these, a publish waits forever). Requests
+# publish once, without retries (notifications.services.broker_publish); the outbox sweep
+# delivers whatever could not be published. Workers consume asynchronously, unaffected.
+BROKER_TIMEOUT = 1.0
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_TIMEOUT,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    # Opening a channel tries once instead of sleeping 2 s between tries (workers reconnect
+    # in their own loop, broker_connection_max_retries).
+    "max_retries": 0,
+}
 # Run with `celery -A reconi beat` (make beat); crontab times are in CELERY_TIMEZONE.
 # REMINDERS_EVERY_SECONDS replaces the daily 07:00 run by a short interval (the production smoke test).
 REMINDERS_EVERY_SECONDS = float(env_str("REMINDERS_EVERY_SECONDS", "0") or 0)
