@@ -227,14 +227,13 @@ class Portal:
     signing_dir: Path
     metrics_token: str = field(default_factory=lambda: secrets.token_hex(16))
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
+    # Second-factor secrets are encrypted at rest with this key: the seed and the portal share it.
+    mfa_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     extra: dict = field(default_factory=dict)
 
     def env(self, **overrides) -> dict:
-        base = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("PYTEST", "DJANGO_", "CELERY_", "DATABASE_", "EMAIL_", "RECONI_", "CACHE_"))
-        }
+        ours = ("PYTEST", "DJANGO_", "CELERY_", "DATABASE_", "EMAIL_", "RECONI_", "CACHE_", "MFA_", "AUDIT_")
+        base = {key: value for key, value in os.environ.items() if not key.startswith(ours)}
         base.update(
             {
                 "DJANGO_SETTINGS_MODULE": "reconi.settings.production",
@@ -249,6 +248,7 @@ class Portal:
                 "SIGNING_CERT_FILE": str(self.signing_dir / "cert.pem"),
                 "RECONI_VAR_DIR": str(self.var_dir),
                 "METRICS_TOKEN": self.metrics_token,
+                "MFA_ENCRYPTION_KEYS": self.mfa_key,
                 "PYTHONUNBUFFERED": "1",
             }
         )
