@@ -136,8 +136,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 
 # Sessions: rotate at login (Django does), idle timeout and absolute lifetime.
-SESSION_COOKIE_AGE = 60 * 30  # idle timeout: every request renews it
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = 60 * 30  # idle timeout: renewed by activity (reconi.middleware.SessionLifetimeMiddleware)
+SESSION_RENEW_SECONDS = 60  # ... at most this often, not on every request
 SESSION_ABSOLUTE_LIFETIME = 60 * 60 * 10
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
