@@ -32,6 +32,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "reconi.logs.RequestIdMiddleware",
     "reconi.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "reconi.middleware.ContentSecurityPolicyMiddleware",
@@ -224,11 +225,26 @@ SIGNING_CERT_FILE = env_str("SIGNING_CERT_FILE", str(VAR_DIR / "signing" / "cert
 SIGNING_CHAIN_FILE = env_str("SIGNING_CHAIN_FILE", "")
 SIGNING_DEV_CERT_AUTOCREATE = True
 
+# One JSON line per event on stderr, with the request id (reconi/logs.py). Unhandled
+# exceptions come from "django.request" with their traceback, also with DEBUG off.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "reconi.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "reconi.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "json",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "reconi.security": {"handlers": ["console"], "level": "WARNING"},
+        # Django's own handlers print nothing with DEBUG off; these records go to the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "reconi.security": {"level": "WARNING"},
     },
 }
