@@ -62,7 +62,6 @@ class AuditEventAdmin(NoDeleteMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("organization", "actor")
 

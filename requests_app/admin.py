@@ -69,7 +69,6 @@ class RequestAdmin(NoDeleteMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-
     def get_urls(self):
         urls = super().get_urls()
         return [
@@ -122,4 +121,3 @@ class SignatureAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
