@@ -65,6 +65,7 @@ def gunicorn(tmp_path, db):
         "SECRET_KEY": "a-production-like-secret-for-the-logging-test-0123456789",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
+        "MFA_ENCRYPTION_KEYS": "logging-test-mfa-key-0123456789abcdef0123456789",
     }
     stderr = tmp_path / "stderr.log"
     with stderr.open("wb") as out:
