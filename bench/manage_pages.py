@@ -17,7 +17,7 @@ slows them alike) through Django's test client, logged in as each manager with t
 second factor; SQL time and query counts come from the same requests. Throughput is
 measured with gunicorn (2 sync workers, production settings) and a load generator on
 127.0.0.1, alternating the Permissions page with a bare view that loads the same
-session and user (bench/bare_urls.py). The "10-row organisation" SQL time is measured
+session and user (bench/_bare_urls.py). The "10-row organisation" SQL time is measured
 twice: before the big organisations exist and after.
 """
 
@@ -307,7 +307,7 @@ def throughput(*, database_url: str, manager, seconds: float, rounds: int) -> tu
     key, cert = pdf.ensure_signing_certificate()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_SETTINGS_MODULE": "bench._settings",
         "DATABASE_URL": database_url,
         "SECRET_KEY": os.environ["SECRET_KEY"],
         "ALLOWED_HOSTS": "127.0.0.1",
