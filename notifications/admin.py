@@ -5,6 +5,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from reconi.admin import NoDeleteMixin
+
 from .masking import mask_secrets
 from .models import OutboxAttachment, OutboxEmail, RenewalReminder
 from .services import email_resend
@@ -58,7 +60,8 @@ class OutboxAttachmentInline(admin.TabularInline):
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
+class OutboxEmailAdmin(NoDeleteMixin, admin.ModelAdmin):
+    delete_instead = _("The outbox is the record of what was sent, when and how often.")
     list_display = ["created_at", "kind", "to", "language", "status", "attempts", "sent_at", "short_error"]
     list_filter = ["status", "kind", "language", RecipientFilter]
     search_fields = ["to", "recipient__email", "subject", "dedupe_key"]
@@ -144,7 +147,8 @@ class OutboxEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(RenewalReminder)
-class RenewalReminderAdmin(admin.ModelAdmin):
+class RenewalReminderAdmin(NoDeleteMixin, admin.ModelAdmin):
+    delete_instead = _("Without this row the reminder would be due again and sent twice.")
     list_display = ["created_at", "target", "object_id", "valid_until", "stage", "key"]
     list_filter = ["target", "stage"]
     search_fields = ["key"]
