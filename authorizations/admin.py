@@ -18,23 +18,22 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization
 from reconi.levels import AssuranceLevel
+from reconi.rules import VALID_PERIODS, period_choices
 from users.admin import (
     AuditedSaveMixin,
     ReadOnlyChangeMixin,
     ReadOnlyInline,
     ServiceAddMixin,
     autocomplete,
-    period_choices,
     run_for_each,
 )
 from users.models import User
-from users.services import VALID_PERIODS
 
 from .models import Authorization, AuthorizationStatus, Service, ServiceProvider
 from .services import authorization_grant, authorization_reactivate, authorization_renew, authorization_revoke
 
 EXPIRING = "expiring"
-EXPIRING_WITHIN = relativedelta(months=2)  # the first renewal reminder (rule 14)
+EXPIRING_WITHIN = relativedelta(months=2)  # the first renewal reminder
 
 
 class ServiceInline(ReadOnlyInline):
@@ -74,7 +73,7 @@ class ServiceAdmin(AuditedSaveMixin, admin.ModelAdmin):
 
 
 class AuthorizationStatusFilter(admin.SimpleListFilter):
-    """Status is derived from dates and revoked_at (rule 6), so it filters through the queryset."""
+    """Status is derived from dates and revoked_at, so it filters through the queryset."""
 
     title = _("status")
     parameter_name = "status"
@@ -127,7 +126,12 @@ def _renew_action(years: int):
             modeladmin,
             request,
             queryset,
-            lambda authorization: authorization_renew(actor=request.user, authorization=authorization, years=years),
+            lambda authorization: authorization_renew(
+                actor=request.user,
+                authorization=authorization,
+                years=years,
+                expected_valid_until=authorization.valid_until,
+            ),
         )
         if done:
             modeladmin.message_user(
@@ -226,7 +230,7 @@ class AuthorizationAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin)
 
     @admin.action(description=_("Revoke (immediately)"), permissions=["change"])
     def revoke(self, request, queryset):
-        # Revoking cannot be undone (rule 7): ask first, as Django does before deleting.
+        # Revoking cannot be undone: ask first, as Django does before deleting.
         if request.POST.get("post") != "yes":
             context = {
                 **self.admin_site.each_context(request),

@@ -7,7 +7,7 @@ for delivery only after that transaction commits: a rolled back change sends
 nothing. Delivery claims a row under a row lock, so two workers never send the
 same row; an SMTP failure leaves it pending for a later attempt.
 
-``renewal_reminders_send`` is the reminder job (rule 14), run daily by beat and by
+``renewal_reminders_send`` is the reminder job, run daily by beat and by
 ``manage.py send_renewal_reminders``.
 """
 
@@ -352,7 +352,7 @@ def email_resend(*, actor, email: OutboxEmail) -> OutboxEmail:
     return email
 
 
-# Renewal reminders (rule 14) ---------------------------------------------------------------------
+# Renewal reminders --------------------------------------------------------------------------
 
 
 @dataclass
@@ -551,7 +551,7 @@ def _reminder_context_in(planned: PlannedEmail, phrases: _Phrases, language: str
 
 
 def renewal_reminders_send(*, today: datetime.date | None = None, dry_run: bool = False) -> ReminderRun:
-    """One run of the reminder job: claim what is due, queue one email per recipient.
+    """Rule 14: one run of the reminder job: claim what is due, queue one email per recipient.
 
     Exactly once per (object, valid_until, stage), also with two runs at once: the
     claim and the outbox rows commit together, or neither does.

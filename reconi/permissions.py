@@ -48,7 +48,10 @@ def log_denied(request, what: str, **details) -> None:
 
 
 def get_scoped_or_404(request, queryset, **lookup):
-    """``get_object_or_404`` on a queryset already scoped to the user; logs a miss."""
+    """Rule 9: a manager acts only within the organisations it manages; everything else is a 404.
+
+    ``get_object_or_404`` on a queryset already scoped to the user; logs a miss.
+    """
     try:
         return queryset.get(**lookup)
     except queryset.model.DoesNotExist:
@@ -79,11 +82,8 @@ def manager_required(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        organizations = managed_organizations(request)
         levels = list(
-            Membership.objects.filter(user=request.user, organization__in=organizations).values_list(
-                "manager_level", flat=True
-            )
+            Membership.objects.working_managers().filter(user=request.user).values_list("manager_level", flat=True)
         )
         if not levels:
             raise PermissionDenied(_("You are not an authorization manager."))

@@ -1,7 +1,7 @@
 """Forms of the Manage tab's Users pages. They validate; the services decide.
 
 Each form receives the acting manager so its choices are scoped to the
-organisations they manage (rule 9).
+organisations they manage.
 """
 
 from django import forms
@@ -10,9 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from authorizations.models import Service
 from organizations.models import Organization
 from reconi.levels import AssuranceLevel
+from reconi.rules import period_choices
 from requests_app.csv_import import MAX_BYTES
-
-YEARS_CHOICES = [(1, _("1 year")), (3, _("3 years")), (5, _("5 years"))]
 
 
 class ManagedOrganizationField(forms.ModelChoiceField):
@@ -69,7 +68,7 @@ class PersonForm(forms.Form):
     )
     phone = forms.CharField(label=_("Mobile phone"), max_length=32, required=False)
     level = forms.ChoiceField(label=_("Level of the means"), choices=AssuranceLevel.choices, initial=AssuranceLevel.EH3)
-    years = forms.TypedChoiceField(label=_("Valid for"), choices=YEARS_CHOICES, coerce=int, initial=3)
+    years = forms.TypedChoiceField(label=_("Valid for"), choices=period_choices, coerce=int, initial=3)
     all_services = forms.BooleanField(
         label=_("First authorization: all services at the level of the means"), required=False
     )

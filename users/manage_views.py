@@ -1,7 +1,7 @@
 """Manage tab, Users: the people of my organisations, and "Add users".
 
 Thin views: forms validate, ``requests_app.services`` writes. Every query
-starts from ``Organization.objects.managed_by(request.user)`` (rule 9).
+starts from ``Organization.objects.managed_by(request.user)``.
 """
 
 import csv
@@ -25,6 +25,7 @@ from requests_app.services import (
     people_check,
     upgrade_request_create,
 )
+from requests_app.services.means import rows_with_errors_message
 
 from .forms import CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
 from .models import Means, User
@@ -187,9 +188,7 @@ def users_add_preview(request):
         invalid = sum(1 for errors in checks if errors)
         try:
             if invalid and not only_valid:
-                raise ValidationError(
-                    _("%(count)s row(s) have errors; correct them or submit only the valid rows.") % {"count": invalid}
-                )
+                raise ValidationError(rows_with_errors_message(invalid))
             new_request, skipped = means_request_create_bulk(
                 actor=request.user, organization=organization, rows=rows, only_valid=only_valid
             )

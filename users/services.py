@@ -2,30 +2,25 @@ import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from reconi.levels import AssuranceLevel
 from reconi.roles import require_support
+from reconi.rules import as_period, end_date_refusal, period_refusal, refuse, unknown_level_refusal
+from reconi.services import service
 
 from .models import Means, User
-
-VALID_PERIODS = (1, 3, 5)
+from .rules import upgrade_level_refusal
 
 
 def check_period(years: int | str) -> int:
-    """Exactly 1, 3 or 5 (rule 5), as an int or the digits a form posts; int() would
-    have turned 1.5 or True into a valid period."""
-    if isinstance(years, str) and years.strip().isdigit():
-        years = int(years.strip())
-    if isinstance(years, bool) or not isinstance(years, int) or years not in VALID_PERIODS:
-        raise ValidationError({"period": _("Choose a period of 1, 3 or 5 years.")}, code="invalid_period")
-    return years
+    """The period as an int, or a ValidationError with the rule's message."""
+    refuse(period_refusal(years))
+    return as_period(years)
 
 
-@transaction.atomic
+@service
 def means_issue(
     *,
     actor: User,
@@ -39,15 +34,16 @@ def means_issue(
     """Issue a personal means to ``owner`` (support fulfils a request)."""
     require_support(actor)
     years = check_period(years)
-    if level not in AssuranceLevel.values:
-        raise ValidationError({"level": _("Unknown assurance level.")})
+    refuse(unknown_level_refusal(level))
     # Lock the person so two fulfilments cannot both issue an active means.
     User.objects.select_for_update().get(pk=owner.pk)
     if Means.objects.active().filter(owner=owner).exists():
         raise ValidationError(_("%(person)s already has an active means; upgrade it instead.") % {"person": owner})
     # A means past its end date steps aside for the new one (one active per person).
     Means.objects.filter(owner=owner, status=Means.Status.ACTIVE).update(status=Means.Status.REPLACED)
-    valid_from = valid_from or timezone.localdate()
+    today = timezone.localdate()
+    valid_from = valid_from or today
+    refuse(end_date_refusal(end=valid_from + relativedelta(years=years), today=today))
     means = Means.objects.create(
         owner=owner,
         level=level,
@@ -66,17 +62,14 @@ def means_issue(
     return means
 
 
-@transaction.atomic
+@service
 def means_upgrade(
     *, actor: User, means: Means, level: str, organization=None, identity_check: dict | None = None
 ) -> Means:
     """Raise a means to a higher level; the person keeps their authorizations."""
     require_support(actor)
     means = Means.objects.select_for_update().get(pk=means.pk)
-    if level not in AssuranceLevel.values:
-        raise ValidationError({"level": _("Unknown assurance level.")})
-    if AssuranceLevel.rank(level) <= AssuranceLevel.rank(means.level):
-        raise ValidationError({"level": _("An upgrade must be to a level above %(level)s.") % {"level": means.level}})
+    refuse(upgrade_level_refusal(level=level, means_level=means.level))
     if not means.is_active_on():
         raise ValidationError(_("Only an active means can be upgraded."))
     old = means.level

@@ -5,11 +5,11 @@ manages today; anything else is a 404 (and logged). Every change is a POST that
 goes through ``authorizations.services``; GET only shows a confirmation.
 """
 
-from dateutil.relativedelta import relativedelta
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,13 +21,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from reconi.permissions import get_scoped_or_404, log_denied, managed_organizations, manager_required
+from reconi.rules import VALID_PERIODS, new_end, period_label, periods_that_fit
 
 from .. import selectors, services
-from ..forms import PERIOD_CHOICES, PeriodForm, PermissionFilterForm
-from ..models import AuthorizationStatus
+from ..forms import PeriodForm, PermissionFilterForm
+from ..rules import reactivate_refusal, renew_refusal
 
 PAGE_SIZE = 50
-RENEWABLE = (AuthorizationStatus.PENDING, AuthorizationStatus.ACTIVE)
 
 
 def _scoped(request):
@@ -52,15 +52,18 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(str(message) for message in error.messages)
 
 
-def _new_end_dates(valid_until):
-    """What renewing by each period would give: [(years, label, new end date)]."""
-    return [(years, label, valid_until + relativedelta(years=years)) for years, label in PERIOD_CHOICES]
+def _options(current_end, today) -> list[tuple[int, str, object]]:
+    """The periods offered (those that fit within five years), each with its new end date."""
+    return [
+        (years, period_label(years), new_end(current_end=current_end, years=years, today=today))
+        for years in periods_that_fit(current_end=current_end, today=today)
+    ]
 
 
-def _not_renewable_reason(authorization) -> str:
-    if authorization.status_value == AuthorizationStatus.REVOKED:
-        return _("Revoked permissions cannot be renewed or reactivated; request a new one instead.")
-    return _("Expired: activate it instead, which starts a new period.")
+def _status_refusal(authorization, *, renewing: bool):
+    if renewing:
+        return renew_refusal(status=authorization.status_value)
+    return reactivate_refusal(status=authorization.status_value)
 
 
 @manager_required
@@ -74,8 +77,9 @@ def permission_list(request):
         filters = form.cleaned_data if form.is_bound else {}
         queryset = selectors.authorization_list(user=request.user, filters=filters)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
     for authorization in page:
-        authorization.renew_options = _new_end_dates(authorization.valid_until)
+        authorization.renew_options = _options(authorization.valid_until, today)
     return render(
         request,
         "authorizations/permission_list.html",
@@ -83,8 +87,8 @@ def permission_list(request):
             "form": form,
             "page_obj": page,
             "show_inactive": form.is_bound and form.is_valid() and form.cleaned_data.get("show_inactive"),
-            "activate_options": _new_end_dates(timezone.localdate()),
-            "expiring_until": selectors.expiring_until(timezone.localdate()),
+            "activate_options": _options(None, today),
+            "expiring_until": selectors.expiring_until(today),
         },
     )
 
@@ -113,46 +117,40 @@ def permission_revoke(request, pk):
     )
 
 
-def _period_action(request, pk, *, act, success: str, template: str, context):
-    """Renew or activate one row: GET shows the choice of period, POST calls ``act``.
-
-    ``act(authorization, years)`` is the service; ``context(authorization)`` adds
-    what the confirmation page shows besides the form.
-    """
-    authorization = get_scoped_or_404(request, _scoped(request), pk=pk)
-    next_url = _next_url(request)
-    form = PeriodForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            act(authorization, form.cleaned_data["period"])
-        except ValidationError as error:
-            form.add_error(None, _error_text(error))
-        else:
-            authorization.refresh_from_db()
-            messages.success(request, success % {"user": authorization.user, "date": _date(authorization.valid_until)})
-            return HttpResponseRedirect(next_url)
-    return render(
-        request,
-        template,
-        {"authorization": authorization, "form": form, "next": next_url, **context(authorization)},
-    )
-
-
 @manager_required
 @require_http_methods(["GET", "POST"])
 def permission_renew(request, pk):
-    return _period_action(
+    authorization = get_scoped_or_404(request, _scoped(request), pk=pk)
+    next_url = _next_url(request)
+    form = PeriodForm(request.POST or None, initial={"seen_until": authorization.valid_until})
+    if request.method == "POST" and form.is_valid():
+        try:
+            renewed = services.authorization_renew(
+                actor=request.user,
+                authorization=authorization.pk,
+                years=form.cleaned_data["period"],
+                expected_valid_until=form.cleaned_data["seen_until"],
+            )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(
+                request,
+                _("Permission of %(user)s renewed until %(date)s.")
+                % {"user": renewed.user, "date": _date(renewed.valid_until)},
+            )
+        return HttpResponseRedirect(next_url)
+    refusal = _status_refusal(authorization, renewing=True)
+    return render(
         request,
-        pk,
-        act=lambda authorization, years: services.authorization_renew(
-            actor=request.user, authorization=authorization, years=years
-        ),
-        success=_("Permission of %(user)s renewed until %(date)s."),
-        template="authorizations/permission_renew.html",
-        context=lambda authorization: {
-            "renewable": authorization.status_value in RENEWABLE,
-            "reason": _not_renewable_reason(authorization),
-            "new_end_dates": _new_end_dates(authorization.valid_until),
+        "authorizations/permission_renew.html",
+        {
+            "authorization": authorization,
+            "form": form,
+            "next": next_url,
+            "renewable": refusal is None,
+            "reason": refusal,
+            "new_end_dates": _options(authorization.valid_until, timezone.localdate()),
         },
     )
 
@@ -160,20 +158,37 @@ def permission_renew(request, pk):
 @manager_required
 @require_http_methods(["GET", "POST"])
 def permission_activate(request, pk):
+    authorization = get_scoped_or_404(request, _scoped(request), pk=pk)
+    next_url = _next_url(request)
     today = timezone.localdate()
-    return _period_action(
+    form = PeriodForm(request.POST or None, initial={"seen_until": authorization.valid_until})
+    if request.method == "POST" and form.is_valid():
+        try:
+            activated = services.authorization_reactivate(
+                actor=request.user,
+                authorization=authorization.pk,
+                years=form.cleaned_data["period"],
+                expected_valid_until=form.cleaned_data["seen_until"],
+            )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(
+                request,
+                _("Permission of %(user)s activated until %(date)s.")
+                % {"user": activated.user, "date": _date(activated.valid_until)},
+            )
+        return HttpResponseRedirect(next_url)
+    return render(
         request,
-        pk,
-        act=lambda authorization, years: services.authorization_reactivate(
-            actor=request.user, authorization=authorization, years=years
-        ),
-        success=_("Permission of %(user)s activated until %(date)s."),
-        template="authorizations/permission_activate.html",
-        context=lambda authorization: {
-            "revoked": authorization.status_value == AuthorizationStatus.REVOKED,
-            "expired": authorization.status_value == AuthorizationStatus.EXPIRED,
+        "authorizations/permission_activate.html",
+        {
+            "authorization": authorization,
+            "form": form,
+            "next": next_url,
+            "reason": _status_refusal(authorization, renewing=False),
             "today": today,
-            "new_end_dates": _new_end_dates(today),
+            "new_end_dates": _options(None, today),
         },
     )
 
@@ -216,37 +231,42 @@ def permission_renew_many(request):
         messages.warning(request, _("Select the permissions you want to renew first."))
         return redirect(next_url)
 
-    renewable = [a for a in selection if a.status_value in RENEWABLE]
-    not_renewable = [(a, _not_renewable_reason(a)) for a in selection if a.status_value not in RENEWABLE]
-    form = PeriodForm(request.POST or None)
-    failed_pk = None
+    today = timezone.localdate()
+    refusals = {a.pk: _status_refusal(a, renewing=True) for a in selection}
+    renewable = [a for a in selection if refusals[a.pk] is None]
+    not_renewable = [(a, refusals[a.pk]) for a in selection if refusals[a.pk] is not None]
+    # Only the periods that fit every row are offered.
+    fitting = [
+        years
+        for years in VALID_PERIODS
+        if all(years in periods_that_fit(current_end=a.valid_until, today=today) for a in renewable)
+    ]
+    form = PeriodForm(request.POST or None, seen=False)
+    failed = {}
     if request.method == "POST" and form.is_valid():
         if not_renewable:
             form.add_error(None, _("Some of the selected permissions cannot be renewed; nothing was renewed."))
         else:
-            years = form.cleaned_data["period"]
-            current = None
             try:
-                # All or nothing: one failing row leaves every row as it was.
-                with transaction.atomic():
-                    for authorization in renewable:
-                        current = authorization
-                        services.authorization_renew(actor=request.user, authorization=authorization, years=years)
-            except ValidationError as error:
-                failed_pk = current.pk
-                form.add_error(
-                    None,
-                    _("%(user)s, %(scope)s: %(error)s Nothing was renewed.")
-                    % {"user": current.user, "scope": current.scope_label, "error": _error_text(error)},
+                renewed = services.authorization_renew_many(
+                    actor=request.user,
+                    seen={a.pk: _seen_until(request.POST, a.pk) for a in renewable},
+                    years=form.cleaned_data["period"],
                 )
+            except services.RowsRefused as error:
+                failed = error.rows
+                form.add_error(None, error.message)
             else:
                 messages.success(
                     request,
-                    ngettext("%(count)d permission renewed.", "%(count)d permissions renewed.", len(renewable))
-                    % {"count": len(renewable)},
+                    ngettext("%(count)d permission renewed.", "%(count)d permissions renewed.", len(renewed))
+                    % {"count": len(renewed)},
                 )
                 return HttpResponseRedirect(next_url)
-    rows = [(a, _new_end_dates(a.valid_until)) for a in renewable]
+    rows = [
+        (a, [(years, label, until) for years, label, until in _options(a.valid_until, today) if years in fitting])
+        for a in renewable
+    ]
     return render(
         request,
         "authorizations/permission_renew_many.html",
@@ -255,8 +275,16 @@ def permission_renew_many(request):
             "not_renewable": not_renewable,
             "form": form,
             "next": next_url,
-            "period_choices": PERIOD_CHOICES,
+            "period_choices": [(years, period_label(years)) for years in fitting],
             "expiring": data.get("expiring") == "1" and not ids,
-            "failed_pk": failed_pk,
+            "failed": {pk: " ".join(messages_) for pk, messages_ in failed.items()},
         },
     )
+
+
+def _seen_until(data, pk: int):
+    """The end date the manager saw for row ``pk`` (None when the page did not carry it: refused as stale)."""
+    try:
+        return datetime.date.fromisoformat(data.get(f"until_{pk}", ""))
+    except ValueError:
+        return datetime.date.min

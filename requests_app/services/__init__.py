@@ -7,7 +7,8 @@ notifications outbox.
 - ``core``: creating and cancelling a request and the helpers every module shares
   (locking, status transitions, audit events, portal links, emails about a request);
 - ``checks``: checking the people on a new-means form (reads);
-- ``signatures``: the form as PDF, signing it, handing it to support;
+- ``signatures``: the form as PDF, the representative's steps through an emailed link
+  (identity, one-time code, signature), the manager's signature, handing it to support;
 - ``appointments``: "Become an authorization manager";
 - ``means``: new means and upgrades asked for by a manager;
 - ``links``: linking a user to another organisation;
@@ -22,7 +23,6 @@ from .checks import (
     PHONE_RE,
     missing_identity_checks,
     needs_identity_check,
-    organization_has_manager,
     people_check,
     person_check,
     same_person,
@@ -36,6 +36,8 @@ from .signatures import (
     request_sign_as_manager,
     request_sign_as_representative,
     request_submit,
+    signing_code_send,
+    signing_identity_confirm,
 )
 from .support import identity_check_record, request_approve, request_email_resend, request_fulfil, request_reject
 
@@ -56,7 +58,6 @@ __all__ = [
     "means_request_create_bulk",
     "missing_identity_checks",
     "needs_identity_check",
-    "organization_has_manager",
     "people_check",
     "person_check",
     "request_approve",
@@ -70,5 +71,7 @@ __all__ = [
     "request_sign_as_representative",
     "request_submit",
     "same_person",
+    "signing_code_send",
+    "signing_identity_confirm",
     "upgrade_request_create",
 ]
