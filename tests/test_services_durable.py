@@ -21,10 +21,16 @@ SERVICE_MODULES = [
     "requests_app.services.means",
     "requests_app.services.signatures",
     "requests_app.services.support",
+    "requests_app.services.renewals",
 ]
-# Reads and helpers that live beside the services and write nothing.
+# Reads and helpers beside the services: they write nothing, or only inside their caller's
+# transaction (``renewal_carry_out``: the caller holds the request's lock).
 NOT_SERVICES = {
     "users.services.check_period",
+    "users.services.manager_level_over",
+    "requests_app.services.renewals.renewal_approvers",
+    "requests_app.services.renewals.open_renewal_for",
+    "requests_app.services.renewals.renewal_carry_out",
     "requests_app.services.links.linkable_users",
     "requests_app.services.means.rows_with_errors_message",
 }

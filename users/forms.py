@@ -10,8 +10,17 @@ from django.utils.translation import gettext_lazy as _
 from authorizations.models import Service
 from organizations.models import Organization
 from reconi.levels import AssuranceLevel
-from reconi.rules import period_choices
+from reconi.rules import period_choices, period_refusal
 from requests_app.csv_import import MAX_BYTES
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("nl", "Nederlands"), ("en", "English")],
+        widget=forms.RadioSelect,
+        help_text=_("The language of My Reconi after you log in, and of the emails and forms we send you."),
+    )
 
 
 class ManagedOrganizationField(forms.ModelChoiceField):
@@ -149,3 +158,26 @@ class UpgradeForm(forms.Form):
                 for value, label in AssuranceLevel.choices
                 if AssuranceLevel.rank(value) > AssuranceLevel.rank(current_level)
             ]
+
+
+class MeansRenewalForm(forms.Form):
+    """The holder's renewal request: which organisation handles it and for how long."""
+
+    organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none())
+    period = forms.TypedChoiceField(label=_("Renew for"), choices=(), coerce=int, widget=forms.RadioSelect)
+
+    def __init__(self, *args, holder, periods, **kwargs):
+        super().__init__(*args, **kwargs)
+        organizations = Organization.objects.filter(memberships__user=holder).order_by("name")
+        self.fields["organization"].queryset = organizations
+        self.fields["organization"].empty_label = None
+        self.fields["organization"].widget.attrs["class"] = "form-select"
+        self.fields["organization"].help_text = _(
+            "Its authorization manager approves the renewal, or else its representative signs it."
+        )
+        # Only the periods that fit are offered.
+        self.fields["period"].choices = period_choices(periods)
+        message = period_refusal(None).message
+        self.fields["period"].error_messages.update(invalid_choice=message, required=message)
+        if periods:
+            self.fields["period"].initial = periods[-1] if 3 not in periods else 3
