@@ -84,18 +84,19 @@ def _lock(authorization, actor: User) -> tuple[Authorization, str | None]:
     return locked, require_manager_or_support(actor, locked.organization)
 
 
-def _grant(
+@service
+def authorization_grant(
     *,
     actor: User,
     user: User,
     organization: Organization,
     level: str,
     scope: str,
-    service: Service | None,
-    provider: ServiceProvider | None,
-    branch_number: str,
-    years,
-    valid_from: datetime.date | None,
+    service: Service | None = None,
+    provider: ServiceProvider | None = None,
+    branch_number: str = "",
+    years: int = 3,
+    valid_from: datetime.date | None = None,
 ) -> Authorization:
     ceiling = require_manager_or_support(actor, organization)
     years = _years(years)
@@ -146,35 +147,36 @@ def _grant(
             "valid_until": authorization.valid_until.isoformat(),
         },
     )
+    _email_changed([authorization], "granted")
     return authorization
 
 
-@service
-def authorization_grant(
-    *,
-    actor: User,
-    user: User,
-    organization: Organization,
-    level: str,
-    scope: str,
-    service: Service | None = None,
-    provider: ServiceProvider | None = None,
-    branch_number: str = "",
-    years: int = 3,
-    valid_from: datetime.date | None = None,
-) -> Authorization:
-    return _grant(
-        actor=actor,
-        user=user,
-        organization=organization,
-        level=level,
-        scope=scope,
-        service=service,
-        provider=provider,
-        branch_number=branch_number,
-        years=years,
-        valid_from=valid_from,
-    )
+def _email_changed(authorizations: list[Authorization], change: str) -> None:
+    """Tell the user what the manager changed: one email per person and organisation."""
+    groups: dict[tuple[int, int], list[Authorization]] = {}
+    for authorization in authorizations:
+        groups.setdefault((authorization.user_id, authorization.organization_id), []).append(authorization)
+    for rows in groups.values():
+        user = rows[0].user
+        email_queue(
+            kind="authorization_changed",
+            to=user,
+            context={
+                "change": change,
+                "name": user.get_short_name(),
+                "organization": rows[0].organization.name,
+                "lines": [
+                    {
+                        "scope": str(a.scope_label),
+                        "level": a.level,
+                        "valid_from": a.valid_from,
+                        "valid_until": a.valid_until,
+                    }
+                    for a in rows
+                ],
+            },
+            dedupe_key=f"authorization_{change}:" + ",".join(f"{a.pk}:{a.valid_until.isoformat()}" for a in rows),
+        )
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ def authorization_grant_many(*, actor: User, lines: list[GrantLine], years: int)
             if line.organization_id not in organizations or line.user_id not in users:
                 raise PermissionDenied
             granted.append(
-                _grant(
+                authorization_grant.nested(
                     actor=actor,
                     user=users[line.user_id],
                     organization=organizations[line.organization_id],
@@ -217,9 +219,7 @@ def authorization_grant_many(*, actor: User, lines: list[GrantLine], years: int)
                     scope=line.scope,
                     service=services.get(line.service_id),
                     provider=providers.get(line.provider_id),
-                    branch_number="",
                     years=years,
-                    valid_from=None,
                 )
             )
         except ValidationError as exc:
@@ -269,13 +269,15 @@ def authorization_renew(
     now, for support's admin action). When another renewal moved it meanwhile, ten
     clicks on "Renew" renew once and the others say so.
     """
-    return _renew(
+    renewed = _renew(
         actor=actor,
         authorization=authorization,
         years=_years(years),
         expected_valid_until=expected_valid_until,
         today=timezone.localdate(),
     )
+    _email_changed([renewed], "renewed")
+    return renewed
 
 
 @service
@@ -297,6 +299,7 @@ def authorization_renew_many(*, actor: User, seen: dict[int, datetime.date | Non
             refused[pk] = exc.messages
     if refused:
         raise RowsRefused(refused, _("Nothing was renewed: some permissions cannot be renewed."))
+    _email_changed(renewed, "renewed")
     return renewed
 
 
@@ -357,4 +360,5 @@ def authorization_reactivate(
             "valid_until": authorization.valid_until.isoformat(),
         },
     )
+    _email_changed([authorization], "reactivated")
     return authorization

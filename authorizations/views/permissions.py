@@ -122,28 +122,35 @@ def permission_revoke(request, pk):
     )
 
 
+def _period_change(request, form: PeriodForm, service, authorization, success: str) -> None:
+    """Renew or activate through ``service`` with the period and the end date the form carried; say how it went."""
+    try:
+        changed = service(
+            actor=request.user,
+            authorization=authorization.pk,
+            years=form.cleaned_data["period"],
+            expected_valid_until=form.cleaned_data["seen_until"],
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, success % {"user": changed.user, "date": _date(changed.valid_until)})
+
+
 @manager_required
 @require_http_methods(["GET", "POST"])
 def permission_renew(request, pk):
     authorization = get_scoped_or_404(request, _scoped(request), pk=pk)
     next_url = _next_url(request)
-    form = PeriodForm(request.POST or None, initial={"seen_until": authorization.valid_until})
+    form = PeriodForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            renewed = services.authorization_renew(
-                actor=request.user,
-                authorization=authorization.pk,
-                years=form.cleaned_data["period"],
-                expected_valid_until=form.cleaned_data["seen_until"],
-            )
-        except ValidationError as error:
-            messages.error(request, _error_text(error))
-        else:
-            messages.success(
-                request,
-                _("Permission of %(user)s renewed until %(date)s.")
-                % {"user": renewed.user, "date": _date(renewed.valid_until)},
-            )
+        _period_change(
+            request,
+            form,
+            services.authorization_renew,
+            authorization,
+            _("Permission of %(user)s renewed until %(date)s."),
+        )
         return HttpResponseRedirect(next_url)
     refusal = _status_refusal(authorization, renewing=True)
     return render(
@@ -166,23 +173,15 @@ def permission_activate(request, pk):
     authorization = get_scoped_or_404(request, _scoped(request), pk=pk)
     next_url = _next_url(request)
     today = timezone.localdate()
-    form = PeriodForm(request.POST or None, initial={"seen_until": authorization.valid_until})
+    form = PeriodForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            activated = services.authorization_reactivate(
-                actor=request.user,
-                authorization=authorization.pk,
-                years=form.cleaned_data["period"],
-                expected_valid_until=form.cleaned_data["seen_until"],
-            )
-        except ValidationError as error:
-            messages.error(request, _error_text(error))
-        else:
-            messages.success(
-                request,
-                _("Permission of %(user)s activated until %(date)s.")
-                % {"user": activated.user, "date": _date(activated.valid_until)},
-            )
+        _period_change(
+            request,
+            form,
+            services.authorization_reactivate,
+            authorization,
+            _("Permission of %(user)s activated until %(date)s."),
+        )
         return HttpResponseRedirect(next_url)
     return render(
         request,

@@ -20,6 +20,7 @@ from reconi.roles import manager_level_for
 from requests_app.services import means_request_create, request_sign_as_manager, request_submit
 from tests.conftest import login
 from tests.factories import RepresentativeFactory
+from tests.requests_app.test_manage_views import PERSON
 from users.models import Means
 
 
@@ -75,15 +76,7 @@ def test_the_representative_hears_of_new_means_when_the_only_manager_lapsed(
     """The rule-13 decision asked the role only: a manager whose own means had lapsed
     (so without rights, rule 11) still kept the representative from being told."""
     representative = RepresentativeFactory(organization=org, email="carla.smit@voorbeeld-bv1.nl")
-    person = {
-        "first_name": "Jan",
-        "last_name": "de Vries",
-        "date_of_birth": "1980-04-12",
-        "email": "jan.devries@voorbeeld-bv1.nl",
-        "level": "EH3",
-        "years": 3,
-    }
-    request = means_request_create(actor=anna, organization=org, people=[person])
+    request = means_request_create(actor=anna, organization=org, people=[PERSON])
     with django_capture_on_commit_callbacks(execute=True):
         request_sign_as_manager(actor=anna, request=request)
     assert [m for m in mail.outbox if representative.email in m.to] == []  # anna worked when she signed
