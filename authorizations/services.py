@@ -165,7 +165,7 @@ def _email_changed(authorizations: list[Authorization], change: str) -> None:
                 "change": change,
                 "name": user.get_short_name(),
                 "organization": rows[0].organization.name,
-                "lines": [
+                "rows": [
                     {
                         "scope": str(a.scope_label),
                         "level": a.level,

@@ -194,7 +194,7 @@ def test_level_above_the_users_means_is_disabled_and_refused_with_the_reason(man
     response = add(manager, org=org, user=ella, level="EH3", service=service_eh2)
     assert response.status_code == 200
     assert "EH3 is above the level of Ella Twee's means (EH2)." in response.context["wizard"].level_form.errors["level"]
-    assert "Above the level of Ella Twee" in response.content.decode()
+    assert "above the level of Ella Twee" in response.content.decode()
     # Nothing saved, what was entered before is kept.
     assert len(stored_lines(manager)) == 1
     assert len(response.context["lines"]) == 1
