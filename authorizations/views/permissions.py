@@ -6,10 +6,10 @@ goes through ``authorizations.services``; GET only shows a confirmation.
 """
 
 import datetime
+import functools
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,12 +20,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from reconi.permissions import get_scoped_or_404, log_denied, managed_organizations, manager_required
+from reconi.pagination import DeferredJoinPaginator
+from reconi.permissions import (
+    get_scoped_or_404,
+    log_denied,
+    managed_organization_ids,
+    managed_organizations,
+    manager_required,
+)
 from reconi.rules import VALID_PERIODS, new_end, period_label, periods_that_fit
 
 from .. import selectors, services
 from ..forms import PeriodForm, PermissionFilterForm
 from ..rules import reactivate_refusal, renew_refusal
+from .permission_rows import PermissionRows
 
 PAGE_SIZE = 50
 
@@ -65,6 +73,10 @@ def _options(current_end, today) -> list[tuple[int, str, object]]:
     ]
 
 
+def _renew_options(valid_until, *, today):
+    return _options(valid_until, today)
+
+
 def _status_refusal(authorization, *, renewing: bool):
     if renewing:
         return renew_refusal(status=authorization.status_value)
@@ -80,20 +92,24 @@ def permission_list(request):
         queryset = _scoped(request).none()
     else:
         filters = form.cleaned_data if form.is_bound else {}
-        queryset = selectors.authorization_list(user=request.user, filters=filters)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+        queryset = selectors.authorization_list(organization_ids=managed_organization_ids(request), filters=filters)
+    paginator = DeferredJoinPaginator(selectors.ids_only(queryset), PAGE_SIZE, load=selectors.in_order)
+    page = paginator.get_page(request.GET.get("page"))
     today = timezone.localdate()
-    for authorization in page:
-        authorization.renew_options = _options(authorization.valid_until, today)
+    rows = PermissionRows(
+        next_url=request.get_full_path(),
+        expiring_until=selectors.expiring_until(today),
+        renew_options=functools.partial(_renew_options, today=today),
+    )
     return render(
         request,
         "authorizations/permission_list.html",
         {
             "form": form,
             "page_obj": page,
+            "rows": [rows.row(authorization) for authorization in page],
             "show_inactive": form.is_bound and form.is_valid() and form.cleaned_data.get("show_inactive"),
-            "activate_options": _options(None, today),
-            "expiring_until": selectors.expiring_until(today),
+            "activate_options": rows.options(_options(None, today)),
         },
     )
 
@@ -230,7 +246,8 @@ def permission_renew_many(request):
         organization_id = data.get("organization")
         if organization_id:
             filters["organization"] = get_scoped_or_404(request, managed_organizations(request), pk=organization_id)
-        selection = list(selectors.authorization_list(user=request.user, filters=filters))
+        ids = selectors.authorization_list(organization_ids=managed_organization_ids(request), filters=filters)
+        selection = selectors.in_order(list(selectors.ids_only(ids)))
     else:
         messages.warning(request, _("Select the permissions you want to renew first."))
         return redirect(next_url)

@@ -25,6 +25,8 @@ from .checks import (
     missing_identity_checks,
     needs_identity_check,
     people_check,
+    people_check_record,
+    people_visible_to,
     person_check,
     same_person,
 )
@@ -46,7 +48,14 @@ from .signatures import (
     signing_code_send,
     signing_identity_confirm,
 )
-from .support import identity_check_record, request_approve, request_email_resend, request_fulfil, request_reject
+from .support import (
+    identity_check_record,
+    request_approve,
+    request_email_resend,
+    request_fulfil,
+    request_reject,
+    user_password_reset_send,
+)
 
 __all__ = [
     "IDENTITY_CHECK_FROM",
@@ -70,6 +79,8 @@ __all__ = [
     "missing_identity_checks",
     "needs_identity_check",
     "people_check",
+    "people_check_record",
+    "people_visible_to",
     "person_check",
     "request_approve",
     "request_cancel",
@@ -85,4 +96,5 @@ __all__ = [
     "signing_code_send",
     "signing_identity_confirm",
     "upgrade_request_create",
+    "user_password_reset_send",
 ]

@@ -26,7 +26,7 @@ def means_request_create(*, actor: User, organization: Organization, people: lis
     # Ten simultaneous "Add user" clicks for one address make one request: each waits here,
     # then finds the winner's request among the open ones.
     lock_names("new_means_email", [str(person.get("email") or "").strip().lower() for person in people])
-    results = people_check(people=people, organization=organization, manager_level=manager_level)
+    results = people_check(actor=actor, people=people, organization=organization, manager_level=manager_level)
     problems = [(index, errors) for index, (_cleaned, errors) in enumerate(results, start=1) if errors]
     if problems:
         if len(results) == 1:
@@ -64,7 +64,7 @@ def means_request_create_bulk(
     """
     manager_level = _require_manager(actor, organization)
     lock_names("new_means_email", [str(row.get("email") or "").strip().lower() for row in rows])
-    results = people_check(people=rows, organization=organization, manager_level=manager_level)
+    results = people_check(actor=actor, people=rows, organization=organization, manager_level=manager_level)
     valid = [cleaned for cleaned, errors in results if not errors]
     skipped = len(results) - len(valid)
     if skipped and not only_valid:
