@@ -97,7 +97,9 @@ def authorization_grant(
     branch_number: str = "",
     years: int = 3,
     valid_from: datetime.date | None = None,
+    notify: bool = True,
 ) -> Authorization:
+    """A new authorization; the user is emailed unless ``notify`` is off (a caller that tells them itself)."""
     ceiling = require_manager_or_support(actor, organization)
     years = _years(years)
     service = service if scope == Authorization.Scope.SERVICE else None
@@ -147,7 +149,8 @@ def authorization_grant(
             "valid_until": authorization.valid_until.isoformat(),
         },
     )
-    _email_changed([authorization], "granted")
+    if notify:
+        _email_changed([authorization], "granted")
     return authorization
 
 

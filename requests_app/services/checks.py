@@ -107,7 +107,7 @@ def people_visible_to(actor) -> QuerySet | None:
 
     About anyone else the checks answer exactly as about an unknown person: no "belongs to someone
     else", no "already has a means", no request number. Otherwise a manager could test guesses
-    of an outsider's address and date of birth against the answers (rule 9). Support sorts such a
+    of an outsider's address and date of birth against the answers. Support sorts such a
     request out when fulfilling it (the account check of ``request_fulfil``).
     """
     if is_support(actor):

@@ -207,6 +207,7 @@ def _grant(*, actor: User, user: User, organization: Organization, item: dict) -
         service=Service.objects.filter(pk=item.get("service_id")).first(),
         provider=ServiceProvider.objects.filter(pk=item.get("provider_id")).first(),
         years=item.get("years", 3),
+        notify=False,  # the welcome email (or the decision) tells the user
     )
     return authorization.pk
 
