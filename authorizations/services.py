@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from notifications.services import email_queue
 from organizations.models import Membership, Organization
+from organizations.rules import branch_restriction_refusal
 from reconi.roles import require_manager_or_support
 from reconi.rules import Refusal, as_period, end_date_refusal, new_end, period_refusal, refuse
 from reconi.services import service
@@ -109,6 +110,16 @@ def authorization_grant(
     link = Membership.objects.select_for_update().filter(user=user, organization=organization).first()
     if link is None:
         refuse(not_linked_refusal(person=user, organization_name=organization.name))
+    branch_number = (branch_number or "").strip()
+    refusal = branch_restriction_refusal(
+        branch_number=branch_number,
+        known_branches=organization.branches.values_list("number", flat=True) if branch_number else (),
+        organization_name=organization.name,
+        scope=scope,
+        service=service,
+    )
+    if refusal is not None:
+        raise ValidationError({"branch_number": refusal.message}, code=refusal.code)
     today = timezone.localdate()
     valid_from = valid_from or today
     valid_until = valid_from + relativedelta(years=years)
@@ -119,7 +130,13 @@ def authorization_grant(
         end_date_refusal(end=valid_until, today=today),
     )
     if identical_authorization_in_force(
-        user=user, organization=organization, level=level, scope=scope, service=service, provider=provider
+        user=user,
+        organization=organization,
+        level=level,
+        scope=scope,
+        service=service,
+        provider=provider,
+        branch_number=branch_number,
     ).exists():
         refuse(in_force_refusal(person=user))
     authorization = Authorization(
@@ -146,6 +163,7 @@ def authorization_grant(
             "scope": scope,
             "target": str(authorization.scope_label),
             "level": level,
+            "branch_number": branch_number,
             "valid_until": authorization.valid_until.isoformat(),
         },
     )

@@ -1,4 +1,4 @@
-"""Rules on the manager role: pure functions that return a ``Refusal`` or None.
+"""Rules on the manager role and on branch numbers: pure functions that return a ``Refusal`` or None.
 
 Who is a working manager today is not a rule function but one queryset,
 ``Membership.objects.working_managers(on=...)``; every guard, selector, digest
@@ -6,6 +6,7 @@ and decision asks it.
 """
 
 import datetime
+import re
 
 from django.utils.translation import gettext as _
 
@@ -53,5 +54,44 @@ def manager_until_refusal(*, until: datetime.date, means_until: datetime.date, t
             "after_means",
             _("Manager rights end with the manager's own means on %(date)s.") % {"date": means_until.isoformat()},
             field="until",
+        )
+    return None
+
+
+# Branch numbers (vestigingsnummers): an authorization may be restricted to one known branch of
+# its organisation; a service that refuses branch restrictions cannot get one.
+
+BRANCH_PATTERN = re.compile(r"[0-9]{12}")
+
+
+def branch_format_refusal(number: str) -> Refusal | None:
+    if not BRANCH_PATTERN.fullmatch(number or ""):
+        return Refusal("branch_format", _("A branch number (vestigingsnummer) has exactly 12 digits."))
+    return None
+
+
+def branch_restriction_refusal(
+    *, branch_number: str, known_branches, organization_name: str, scope: str, service=None
+) -> Refusal | None:
+    """May an authorization of this scope (and service) be restricted to ``branch_number``?
+
+    ``known_branches`` holds the organisation's known branch numbers; '' means no restriction.
+    """
+    if not branch_number:
+        return None
+    refusal = branch_format_refusal(branch_number)
+    if refusal is not None:
+        return refusal
+    if branch_number not in set(known_branches):
+        return Refusal(
+            "branch_unknown",
+            _("%(number)s is not a known branch of %(organization)s. Support or a manager adds it under Branches.")
+            % {"number": branch_number, "organization": organization_name},
+        )
+    if scope == "service" and service is not None and service.refuses_branch_restriction:
+        return Refusal(
+            "branch_refused",
+            _("%(service)s does not accept a restriction to one branch; grant it for the whole organisation.")
+            % {"service": service.name},
         )
     return None

@@ -11,6 +11,7 @@ import functools
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +34,7 @@ from reconi.rules import VALID_PERIODS, new_end, period_label, periods_that_fit
 from .. import selectors, services
 from ..forms import PeriodForm, PermissionFilterForm
 from ..rules import reactivate_refusal, renew_refusal
-from .permission_rows import PermissionRows
+from .permission_rows import PermissionRows, render_rows
 
 PAGE_SIZE = 50
 
@@ -107,9 +108,16 @@ def permission_list(request):
         {
             "form": form,
             "page_obj": page,
-            "rows": [rows.row(authorization) for authorization in page],
+            "rows": render_rows(
+                [rows.row(authorization) for authorization in page],
+                context={
+                    "next": request.get_full_path(),
+                    "csrf_token": get_token(request),
+                    "new_url": reverse("permission_new"),
+                    "activate_options": rows.options(_options(None, today)),
+                },
+            ),
             "show_inactive": form.is_bound and form.is_valid() and form.cleaned_data.get("show_inactive"),
-            "activate_options": rows.options(_options(None, today)),
         },
     )
 

@@ -4,17 +4,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from organizations.models import Membership, Organization
-from organizations.rules import manager_ceiling_refusal
 from reconi.levels import AssuranceLevel
 from reconi.locks import lock_names
 from reconi.rules import refuse
 from reconi.services import service
 from users.models import Means, User
-from users.rules import no_means_refusal, upgrade_level_refusal
+from users.rules import no_means_refusal, upgrade_level_refusal, upgrade_needs_representative
 
 from ..models import Request
+from ..signing import signer_requirement
 from .checks import people_check
 from .core import _audit, _require_manager, request_create
+from .signatures import _send_for_signature
 
 
 @service
@@ -83,27 +84,34 @@ def rows_with_errors_message(count: int) -> str:
 def upgrade_request_create(
     *, actor: User, organization: Organization, user: User, level: str, reason: str = ""
 ) -> Request:
-    """A manager asks to raise a user's means to a higher level; it keeps its authorizations."""
+    """A manager asks to raise a user's means to a higher level; it keeps its authorizations.
+
+    Up to the manager's own level the manager signs the draft. Above it the form goes to the
+    representative(s) to sign at once, and support checks the holder's identity in person.
+    """
     manager_level = _require_manager(actor, organization)
     if not Membership.objects.filter(user=user, organization=organization).exists():
         raise PermissionDenied("The user is not linked to this organisation.")
     means = Means.objects.active().filter(owner=user).first()
     if means is None:
         refuse(no_means_refusal(person=user))
-    refuse(
-        upgrade_level_refusal(level=level, means_level=means.level),
-        manager_ceiling_refusal(level=level, manager_level=manager_level),
-    )
+    refuse(upgrade_level_refusal(level=level, means_level=means.level))
     # Serialise upgrade requests for one person, so two clicks make one request.
     User.objects.select_for_update().filter(pk=user.pk).first()
     if Request.objects.filter(kind=Request.Kind.UPGRADE, subject_user=user, status__in=Request.OPEN_STATUSES).exists():
         raise ValidationError(_("An upgrade for %(user)s is already in progress.") % {"user": user}, code="duplicate")
-    return request_create.nested(
+    in_person = upgrade_needs_representative(to_level=level, manager_level=manager_level)
+    request = request_create.nested(
         actor=actor,
         kind=Request.Kind.UPGRADE,
         organization=organization,
         subject_user=user,
         level=level,
-        payload={"means_id": means.pk, "from_level": means.level, "to_level": level},
+        payload={"means_id": means.pk, "from_level": means.level, "to_level": level, "in_person_check": in_person},
         reason=reason,
     )
+    if in_person:
+        # Above the manager's own level: the representative signs (the manager cannot), and support
+        # checks the holder's identity face to face before fulfilling.
+        request = _send_for_signature(actor=actor, request=request, requirement=signer_requirement(organization))
+    return request

@@ -9,19 +9,18 @@ the admin — gets the same answer; a manager whose own means lapsed counts nowh
 import datetime
 
 import pytest
-from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import remove_perm
 
+from notifications.models import OutboxEmail
 from notifications.selectors import managers_of
 from organizations.models import Membership, Organization
 from reconi.roles import manager_level_for
-from requests_app.services import means_request_create, request_sign_as_manager, request_submit
 from tests.conftest import login
-from tests.factories import RepresentativeFactory
-from tests.requests_app.test_manage_views import PERSON
+from tests.factories import RepresentativeFactory, UserFactory
 from users.models import Means
+from users.services import means_issue
 
 
 def _lapse_means(user):
@@ -70,23 +69,19 @@ def test_the_manage_guard_refuses_a_manager_whose_means_lapsed(client, anna, org
     assert client.get(reverse("manage_overview")).status_code == 403
 
 
-def test_the_representative_hears_of_new_means_when_the_only_manager_lapsed(
-    anna, org, support, django_capture_on_commit_callbacks
-):
+def test_the_representative_hears_of_a_new_means_when_the_only_manager_lapsed(anna, org, support):
     """The rule-13 decision asked the role only: a manager whose own means had lapsed
     (so without rights, rule 11) still kept the representative from being told."""
-    representative = RepresentativeFactory(organization=org, email="carla.smit@voorbeeld-bv1.nl")
-    request = means_request_create(actor=anna, organization=org, people=[PERSON])
-    with django_capture_on_commit_callbacks(execute=True):
-        request_sign_as_manager(actor=anna, request=request)
-    assert [m for m in mail.outbox if representative.email in m.to] == []  # anna worked when she signed
+    RepresentativeFactory(organization=org, email="carla.smit@voorbeeld-bv1.nl")
+    notices = OutboxEmail.objects.filter(kind="means_issued_representative", to="carla.smit@voorbeeld-bv1.nl")
+    first, second = UserFactory(), UserFactory()
+    means_issue(actor=support, owner=first, level="EH3", organization=org, request_number="R-1")
+    assert notices.count() == 0  # anna works: the organisation has a manager
 
     _lapse_means(anna)  # her role is still recorded, her rights are gone
     assert Membership.objects.filter(user=anna, organization=org, manager_level__isnull=False).exists()
-    with django_capture_on_commit_callbacks(execute=True):
-        request_submit(actor=support, request=request)
-    [email] = [m for m in mail.outbox if representative.email in m.to]
-    assert "Jan de Vries" in email.body
+    means_issue(actor=support, owner=second, level="EH3", organization=org, request_number="R-2")
+    assert notices.count() == 1
 
 
 def test_the_admin_filters_on_working_managers(client, anna, bram, org, support):
