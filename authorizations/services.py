@@ -211,6 +211,7 @@ class GrantLine:
     scope: str
     service_id: int | None = None
     provider_id: int | None = None
+    branch_number: str = ""
 
 
 @service
@@ -240,6 +241,7 @@ def authorization_grant_many(*, actor: User, lines: list[GrantLine], years: int)
                     scope=line.scope,
                     service=services.get(line.service_id),
                     provider=providers.get(line.provider_id),
+                    branch_number=line.branch_number,
                     years=years,
                 )
             )

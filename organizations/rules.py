@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from reconi.levels import AssuranceLevel
 from reconi.rules import Refusal
+from reconi.validators import branch_validator
 from users.rules import no_means_refusal
 
 
@@ -66,7 +67,7 @@ BRANCH_PATTERN = re.compile(r"[0-9]{12}")
 
 def branch_format_refusal(number: str) -> Refusal | None:
     if not BRANCH_PATTERN.fullmatch(number or ""):
-        return Refusal("branch_format", _("A branch number (vestigingsnummer) has exactly 12 digits."))
+        return Refusal("branch_format", str(branch_validator.message))
     return None
 
 

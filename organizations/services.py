@@ -172,7 +172,7 @@ def representative_add(
     return representative
 
 
-@transaction.atomic(durable=True)
+@service
 def branch_add(*, actor: User, organization: Organization, number: str, name: str = "") -> Branch:
     """Support or a manager of the organisation records one of its branches (vestigingen)."""
     require_manager_or_support(actor, organization)

@@ -122,6 +122,6 @@ def upgrade_levels(means_level: str) -> list[str]:
 
 
 def upgrade_needs_representative(*, to_level: str, manager_level: str | None) -> bool:
-    """Above the manager's own level (rule 3) the manager cannot sign: the representative signs and
+    """Above the manager's own level the manager cannot sign: the representative signs and
     support checks the holder's identity in person before the upgrade."""
     return manager_level is None or not AssuranceLevel.is_at_most(to_level, manager_level)
