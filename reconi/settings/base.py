@@ -32,6 +32,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "reconi.logs.RequestIdMiddleware",
     "reconi.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "reconi.middleware.ContentSecurityPolicyMiddleware",
@@ -113,6 +114,14 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Reconi"
 MFA_TOTP_DIGITS = 6
 MFA_TOTP_PERIOD = 30
+MFA_ADAPTER = "users.adapters.MFAAdapter"
+# Authenticator secrets and recovery-code seeds are stored encrypted (reconi/crypto.py).
+# The first key encrypts, all decrypt (rotation). Production refuses the development key.
+DEV_MFA_ENCRYPTION_KEY = "dev-only-mfa-encryption-key-reconi"
+MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEYS", [DEV_MFA_ENCRYPTION_KEY])
+
+# Add-users checks (a person on the form or a CSV upload) per manager: count/period (s, m, h, d).
+PEOPLE_CHECK_RATE = env_str("PEOPLE_CHECK_RATE", "30/h")
 
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
@@ -197,6 +206,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.send_renewal_reminders",
         "schedule": REMINDERS_EVERY_SECONDS or crontab(hour=7, minute=0),
     },
+    "audit-anchor": {
+        "task": "audit.anchor_chain_head",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "outbox-flush": {
         "task": "notifications.flush_outbox",
         "schedule": 60.0,
@@ -224,11 +237,30 @@ SIGNING_CERT_FILE = env_str("SIGNING_CERT_FILE", str(VAR_DIR / "signing" / "cert
 SIGNING_CHAIN_FILE = env_str("SIGNING_CHAIN_FILE", "")
 SIGNING_DEV_CERT_AUTOCREATE = True
 
+# The audit chain's head, signed, is written here every day (and mailed, when an address is set).
+AUDIT_ANCHOR_DIR = env_str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors"))
+AUDIT_ANCHOR_EMAIL = env_str("AUDIT_ANCHOR_EMAIL", "")
+
+# One JSON line per event on stderr, with the request id (reconi/logs.py). Unhandled
+# exceptions come from "django.request" with their traceback, also with DEBUG off.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "reconi.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "reconi.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "json",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "reconi.security": {"handlers": ["console"], "level": "WARNING"},
+        # Django's own handlers print nothing with DEBUG off; these records go to the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "reconi.security": {"level": "WARNING"},
     },
 }

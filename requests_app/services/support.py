@@ -9,7 +9,7 @@ import re
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from reconi.roles import require_support
 from users.models import Means, User
 
 from ..models import Request
-from .checks import missing_identity_checks, same_person
+from .checks import missing_identity_checks, missing_in_person_check, same_person
 from .core import _audit, _decide, _email_about, _locked, _transition, _url_for
 from .links import _email_link_request
 
@@ -96,6 +96,12 @@ def request_approve(*, actor: User, request: Request) -> Request:
             _("Record the identity check first (required from EH2+ up) for: %(people)s.")
             % {"people": ", ".join(missing)},
             code="identity_check_missing",
+        )
+    if missing_in_person_check(request):
+        raise ValidationError(
+            _("This upgrade is above the manager's level: check %(person)s's identity face to face first.")
+            % {"person": request.subject_user},
+            code="in_person_check_missing",
         )
     _decide(request, actor=actor, status=Request.Status.APPROVED)
     request.save()
@@ -206,6 +212,7 @@ def _grant(*, actor: User, user: User, organization: Organization, item: dict) -
         scope=item["scope"],
         service=Service.objects.filter(pk=item.get("service_id")).first(),
         provider=ServiceProvider.objects.filter(pk=item.get("provider_id")).first(),
+        branch_number=item.get("branch_number", ""),
         years=item.get("years", 3),
     )
     return authorization.pk
@@ -231,7 +238,12 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
             if not Membership.objects.filter(user=user, organization=organization).exists():
                 membership_link(actor=actor, user=user, organization=organization)
             means = means_issue(
-                actor=actor, owner=user, level=person["level"], years=person["years"], organization=organization
+                actor=actor,
+                owner=user,
+                level=person["level"],
+                years=person["years"],
+                organization=organization,
+                request_number=request.number,
             )
             granted = []
             for item in person.get("authorizations", []):
@@ -307,3 +319,28 @@ def request_email_resend(*, actor: User, request: Request) -> str:
         raise ValidationError(_("There is no email to send again for this request yet."), code="nothing_to_resend")
     _audit(actor=actor, request=request, action="request.email_resend", data={"email": what})
     return what
+
+
+@transaction.atomic
+def user_password_reset_send(*, actor: User, user: User) -> None:
+    """Support never sets a password: the person gets a link to choose one, and the audit log says who sent it.
+
+    The link is in the outbox like every email, masked wherever support could read it.
+    Staff accounts are left to superusers (a link to a colleague's mailbox is still a takeover path).
+    """
+    require_support(actor)
+    if (user.is_staff or user.is_superuser) and not actor.is_superuser:
+        raise PermissionDenied(_("Only a superuser can send a password link to a staff account."))
+    if not user.is_active:
+        raise ValidationError(_("This account is inactive."), code="inactive")
+    email_queue(
+        kind="password_reset_link",
+        to=user,
+        context={
+            "name": user.get_short_name(),
+            "email": user.email,
+            "password_url": _password_link(user),
+            "login_url": _url_for(user, "account_login"),
+        },
+    )
+    audit_record(actor=actor, action="user.password_reset_link", obj=user, data={"email": user.email})
