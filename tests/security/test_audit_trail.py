@@ -18,6 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import translation
 
 from audit.chain import audit_anchor_create, audit_verify, export_check
 from audit.models import AuditEvent
@@ -312,7 +313,8 @@ def test_an_anchor_of_another_database_says_nothing_about_this_one(anchored, anc
 
 def test_supports_verify_button_holds_the_log_against_the_anchor(client, support, anchored):
     login(client, support)
-    verify = reverse("admin:audit_auditevent_verify")
+    with translation.override("en"):
+        verify = reverse("admin:audit_auditevent_verify")
     messages = [str(m) for m in client.get(verify, follow=True).context["messages"]]
     assert any("anchor" in m for m in messages)
     tamper_unsafe("DELETE FROM audit_auditevent WHERE id >= %s", [anchored[4].pk])
