@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
 from organizations.models import Membership
+from reconi.admin import AuditedDeleteMixin, NoDeleteMixin
 from reconi.levels import AssuranceLevel
 
 from .models import Means, User
@@ -260,7 +261,8 @@ class MembershipInline(ReadOnlyInline):
 
 
 @admin.register(User)
-class UserAdmin(AuditedSaveMixin, BaseUserAdmin):
+class UserAdmin(NoDeleteMixin, AuditedSaveMixin, BaseUserAdmin):
+    delete_instead = _("Deactivate the account instead (untick “Active”): its history stays in the audit log.")
     form = UserEditForm
     add_form = UserCreateForm
     ordering = ("email",)
@@ -383,7 +385,8 @@ def _upgrade_action(level: str):
 
 
 @admin.register(Means)
-class MeansAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+class MeansAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+    delete_instead = _("A means runs until its end date and its history stays in the audit log.")
     add_form_class = MeansIssueForm
     list_display = ("owner", "owner_email", "level", "type", "status", "valid_from", "valid_until")
     list_select_related = ("owner",)
@@ -405,28 +408,6 @@ class MeansAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
 
 # Second factors, login addresses, groups ---------------------------------------------------
 # Their admin pages come from allauth and Django; ours show no secret and audit every change.
-
-
-class AuditedDeleteMixin:
-    """Deleting is a change too: one audit event per deleted row, in the deletion's transaction."""
-
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            audit_record(
-                actor=request.user,
-                action=f"{self.opts.model_name}.delete",
-                obj=obj,
-                data={"object": str(obj), **self.audit_details(obj)},
-            )
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset:
-                self.delete_model(request, obj)
-
-    def audit_details(self, obj) -> dict:
-        return {}
 
 
 admin.site.unregister(Authenticator)
@@ -452,18 +433,12 @@ class AuthenticatorAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def audit_details(self, obj) -> dict:
-        return {"user": obj.user.email, "type": obj.type}
-
 
 admin.site.unregister(EmailAddress)
 
 
 @admin.register(EmailAddress)
 class EmailAddressAdmin(AuditedSaveMixin, AuditedDeleteMixin, BaseEmailAddressAdmin):
-    def audit_details(self, obj) -> dict:
-        return {"user": obj.user.email, "email": obj.email}
-
     @admin.action(description=_("Mark as verified"), permissions=["change"])
     def make_verified(self, request, queryset):
         with transaction.atomic():
