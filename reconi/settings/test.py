@@ -6,3 +6,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 ACCOUNT_RATE_LIMITS = False
 SEED_DEMO_ALLOWED = True
+# The browser tests use Chromium's virtual security key on http://localhost.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
