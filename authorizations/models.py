@@ -38,6 +38,11 @@ class Service(models.Model):
     service_id = models.CharField(_("service id"), max_length=100, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
     minimum_level = models.CharField(_("minimum level"), max_length=4, choices=AssuranceLevel)
+    refuses_branch_restriction = models.BooleanField(
+        _("refuses branch restrictions"),
+        default=False,
+        help_text=_("The service cannot tell branches apart: its authorizations apply to the whole organisation."),
+    )
 
     class Meta:
         verbose_name = _("service")
@@ -114,6 +119,7 @@ class Authorization(models.Model):
         verbose_name=_("organisation"),
         on_delete=models.PROTECT,
         related_name="authorizations",
+        db_index=False,  # authz_org_list leads with it
     )
     scope = models.CharField(_("scope"), max_length=10, choices=Scope)
     service = models.ForeignKey(
@@ -162,7 +168,12 @@ class Authorization(models.Model):
         verbose_name_plural = _("authorizations")
         ordering = ["valid_until", "id"]
         indexes = [
-            models.Index(fields=["organization", "valid_until"], name="authz_org_until"),
+            # The Permissions list: its sort, and every filter on a column of the row, in an index-only walk.
+            models.Index(
+                fields=["organization", "valid_until", "id"],
+                name="authz_org_list",
+                include=["level", "valid_from", "revoked_at", "user", "service", "provider"],
+            ),
             models.Index(fields=["user", "organization"], name="authz_user_org"),
             models.Index(fields=["valid_until"], name="authz_until", condition=Q(revoked_at__isnull=True)),
         ]

@@ -38,11 +38,27 @@ def get_scoped_or_404(request, queryset, **lookup):
         raise Http404 from None
 
 
+def _manager_levels(request) -> dict[int, str]:
+    """{organisation id: manager level} of what the user manages now: worked out once per request, never kept."""
+    if not request.user.is_authenticated:
+        return {}
+    if not hasattr(request, "_manager_levels"):
+        request._manager_levels = dict(
+            Membership.objects.filter(
+                user=request.user, organization__in=Organization.objects.managed_by(request.user)
+            ).values_list("organization_id", "manager_level")
+        )
+    return request._manager_levels
+
+
+def managed_organization_ids(request) -> list[int]:
+    """The ids of the organisations the user manages now."""
+    return sorted(_manager_levels(request))
+
+
 def managed_organizations(request):
-    """The organisations the user manages now, cached on the request only."""
-    if not hasattr(request, "_managed_organizations"):
-        request._managed_organizations = Organization.objects.managed_by(request.user)
-    return request._managed_organizations
+    """The organisations the user manages now, on literal ids: no subquery in every query that scopes by them."""
+    return Organization.objects.filter(pk__in=managed_organization_ids(request))
 
 
 def manager_required(view):
@@ -54,7 +70,7 @@ def manager_required(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not managed_organizations(request).exists():
+        if not _manager_levels(request):
             raise PermissionDenied(_("You are not an authorization manager."))
         return view(request, *args, **kwargs)
 

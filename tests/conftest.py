@@ -119,8 +119,8 @@ def chromium_path():
 
 
 def login(client, user, *, second_factor: bool = True):
-    """Log in as after a real login; ``second_factor`` records the second step as allauth does:
-    a security key for someone whose EH4 means needs one, an authenticator code otherwise."""
+    """Log in as after a real login and its first page; ``second_factor`` records the second step as
+    allauth does: a security key for someone whose EH4 means needs one, an authenticator code otherwise."""
     import time
 
     from allauth.account.internal.flows.login import (
@@ -138,6 +138,8 @@ def login(client, user, *, second_factor: bool = True):
         records.append({"method": "mfa", "at": time.time(), "type": factor})
     session[AUTHENTICATION_METHODS_SESSION_KEY] = records
     session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    # As after the first page: the session's start and last renewal recorded (reconi.middleware).
+    session["_session_started_at"] = session["_session_renewed_at"] = int(time.time())
     session.save()
     return client
 

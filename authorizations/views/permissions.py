@@ -8,7 +8,6 @@ goes through ``authorizations.services``; GET only shows a confirmation.
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -20,7 +19,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from reconi.permissions import get_scoped_or_404, log_denied, managed_organizations, manager_required
+from reconi.pagination import DeferredJoinPaginator
+from reconi.permissions import (
+    get_scoped_or_404,
+    log_denied,
+    managed_organization_ids,
+    managed_organizations,
+    manager_required,
+)
 
 from .. import selectors, services
 from ..forms import PERIOD_CHOICES, PeriodForm, PermissionFilterForm
@@ -77,8 +83,9 @@ def permission_list(request):
         queryset = _scoped(request).none()
     else:
         filters = form.cleaned_data if form.is_bound else {}
-        queryset = selectors.authorization_list(user=request.user, filters=filters)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+        queryset = selectors.authorization_list(organization_ids=managed_organization_ids(request), filters=filters)
+    paginator = DeferredJoinPaginator(selectors.ids_only(queryset), PAGE_SIZE, load=selectors.in_order)
+    page = paginator.get_page(request.GET.get("page"))
     for authorization in page:
         authorization.renew_options = _new_end_dates(authorization.valid_until)
     return render(
@@ -216,7 +223,8 @@ def permission_renew_many(request):
         organization_id = data.get("organization")
         if organization_id:
             filters["organization"] = get_scoped_or_404(request, managed_organizations(request), pk=organization_id)
-        selection = list(selectors.authorization_list(user=request.user, filters=filters))
+        ids = selectors.authorization_list(organization_ids=managed_organization_ids(request), filters=filters)
+        selection = selectors.in_order(list(selectors.ids_only(ids)))
     else:
         messages.warning(request, _("Select the permissions you want to renew first."))
         return redirect(next_url)

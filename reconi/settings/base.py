@@ -32,6 +32,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "reconi.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "reconi.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -141,13 +142,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = env_str("STATIC_ROOT", "") or VAR_DIR / "staticfiles"
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 
 # Sessions: rotate at login (Django does), idle timeout and absolute lifetime.
-SESSION_COOKIE_AGE = 60 * 30  # idle timeout: every request renews it
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = 60 * 30  # idle timeout: renewed by activity (reconi.middleware.SessionLifetimeMiddleware)
+SESSION_RENEW_SECONDS = 60  # ... at most this often, not on every request
 SESSION_ABSOLUTE_LIFETIME = 60 * 60 * 10
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -186,11 +187,26 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A frozen (SIGSTOP) or vanished Redis must not hold a web request: every socket operation
+# on the broker gives up after a second (without these, a publish waits forever). Requests
+# publish once, without retries (notifications.services.broker_publish); the outbox sweep
+# delivers whatever could not be published. Workers consume asynchronously, unaffected.
+BROKER_TIMEOUT = 1.0
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_TIMEOUT,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    # Opening a channel tries once instead of sleeping 2 s between tries (workers reconnect
+    # in their own loop, broker_connection_max_retries).
+    "max_retries": 0,
+}
 # Run with `celery -A reconi beat` (make beat); crontab times are in CELERY_TIMEZONE.
+# REMINDERS_EVERY_SECONDS replaces the daily 07:00 run by a short interval (the production smoke test).
+REMINDERS_EVERY_SECONDS = float(env_str("REMINDERS_EVERY_SECONDS", "0") or 0)
 CELERY_BEAT_SCHEDULE = {
     "renewal-reminders": {
         "task": "notifications.send_renewal_reminders",
-        "schedule": crontab(hour=7, minute=0),
+        "schedule": REMINDERS_EVERY_SECONDS or crontab(hour=7, minute=0),
     },
     "outbox-flush": {
         "task": "notifications.flush_outbox",
@@ -199,6 +215,18 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
 }
+
+# Beat runs each scheduled job once even when two beat processes run (a rolling deploy, a
+# second replica by mistake): only the holder of a lock in Redis sends; the other waits and
+# takes over within BEAT_LOCK_TTL seconds when the holder dies (reconi/beat.py).
+CELERY_BEAT_SCHEDULER = "reconi.beat:SingletonScheduler"
+BEAT_LOCK_URL = env_str("BEAT_LOCK_URL", "") or CELERY_BROKER_URL
+BEAT_LOCK_TTL = int(env_str("BEAT_LOCK_TTL", "60"))
+
+# /metrics (Prometheus): from these addresses or networks, or with "Authorization: Bearer <METRICS_TOKEN>".
+# Neither set: nobody.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 # PDF signing: a self-signed development certificate under var/ unless configured.
 SIGNING_KEY_FILE = env_str("SIGNING_KEY_FILE", str(VAR_DIR / "signing" / "key.pem"))
