@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from organizations.models import Organization
+from organizations.models import Membership, Organization
 
 security_log = logging.getLogger("reconi.security")
 
