@@ -1,9 +1,11 @@
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.core import context
+from allauth.core import context as allauth_context
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.urls import translate_url
 from django.utils import translation
 from django.utils.translation import get_language_from_request
 
+from reconi.crypto import decrypt_text, encrypt_text
 from reconi.login_strength import Strength, confirmation_strength, recently_confirmed
 
 from .models import User
@@ -55,5 +57,15 @@ class AccountAdapter(DefaultAccountAdapter):
         """A login or confirmation with that factor within the timeout counts; anything weaker does not."""
         if not super().is_reauthentication_required(app=app, **kwargs):
             return False
-        request = context.request
+        request = allauth_context.request
         return request is None or not recently_confirmed(request)
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Second-factor secrets are stored encrypted: the database, a backup or the admin shows ciphertext."""
+
+    def encrypt(self, text: str) -> str:
+        return encrypt_text(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return decrypt_text(encrypted_text)

@@ -31,6 +31,7 @@ from reconi.permissions import (
 from .. import selectors, services
 from ..forms import PERIOD_CHOICES, PeriodForm, PermissionFilterForm
 from ..models import AuthorizationStatus
+from .permission_rows import PermissionRows
 
 PAGE_SIZE = 50
 RENEWABLE = (AuthorizationStatus.PENDING, AuthorizationStatus.ACTIVE)
@@ -86,17 +87,19 @@ def permission_list(request):
         queryset = selectors.authorization_list(organization_ids=managed_organization_ids(request), filters=filters)
     paginator = DeferredJoinPaginator(selectors.ids_only(queryset), PAGE_SIZE, load=selectors.in_order)
     page = paginator.get_page(request.GET.get("page"))
-    for authorization in page:
-        authorization.renew_options = _new_end_dates(authorization.valid_until)
+    today = timezone.localdate()
+    rows = PermissionRows(
+        next_url=request.get_full_path(), expiring_until=selectors.expiring_until(today), renew_options=_new_end_dates
+    )
     return render(
         request,
         "authorizations/permission_list.html",
         {
             "form": form,
             "page_obj": page,
+            "rows": [rows.row(authorization) for authorization in page],
             "show_inactive": form.is_bound and form.is_valid() and form.cleaned_data.get("show_inactive"),
-            "activate_options": _new_end_dates(timezone.localdate()),
-            "expiring_until": selectors.expiring_until(timezone.localdate()),
+            "activate_options": rows.options(_new_end_dates(today)),
         },
     )
 

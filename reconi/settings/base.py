@@ -124,6 +124,14 @@ MFA_FORMS = {
 MFA_TOTP_ISSUER = "Reconi"
 MFA_TOTP_DIGITS = 6
 MFA_TOTP_PERIOD = 30
+MFA_ADAPTER = "users.adapters.MFAAdapter"
+# Authenticator secrets and recovery-code seeds are stored encrypted (reconi/crypto.py).
+# The first key encrypts, all decrypt (rotation). Production refuses the development key.
+DEV_MFA_ENCRYPTION_KEY = "dev-only-mfa-encryption-key-reconi"
+MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEYS", [DEV_MFA_ENCRYPTION_KEY])
+
+# Add-users checks (a person on the form or a CSV upload) per manager: count/period (s, m, h, d).
+PEOPLE_CHECK_RATE = env_str("PEOPLE_CHECK_RATE", "30/h")
 
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
@@ -208,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.send_renewal_reminders",
         "schedule": REMINDERS_EVERY_SECONDS or crontab(hour=7, minute=0),
     },
+    "audit-anchor": {
+        "task": "audit.anchor_chain_head",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "outbox-flush": {
         "task": "notifications.flush_outbox",
         "schedule": 60.0,
@@ -234,6 +246,10 @@ SIGNING_CERT_FILE = env_str("SIGNING_CERT_FILE", str(VAR_DIR / "signing" / "cert
 # The intermediate certificates (PEM, any number) embedded in every signature; empty for a self-signed one.
 SIGNING_CHAIN_FILE = env_str("SIGNING_CHAIN_FILE", "")
 SIGNING_DEV_CERT_AUTOCREATE = True
+
+# The audit chain's head, signed, is written here every day (and mailed, when an address is set).
+AUDIT_ANCHOR_DIR = env_str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors"))
+AUDIT_ANCHOR_EMAIL = env_str("AUDIT_ANCHOR_EMAIL", "")
 
 LOGGING = {
     "version": 1,
