@@ -116,8 +116,10 @@ def record_enrolment(request, authenticator) -> None:
 def confirm_url(user) -> str:
     """The page that confirms the strongest factor the person has (the adapter's first method)."""
     from allauth.account.adapter import get_adapter
+    from django.urls import reverse
 
-    return get_adapter().get_reauthentication_methods(user)[0]["url"]
+    methods = get_adapter().get_reauthentication_methods(user)
+    return methods[0]["url"] if methods else reverse("account_login")
 
 
 def strength_missing_response(request, needed: Strength):
