@@ -17,6 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization
+from reconi.admin import AuditedDeleteMixin, NoDeleteMixin
 from reconi.levels import AssuranceLevel
 from users.admin import (
     AuditedSaveMixin,
@@ -43,7 +44,7 @@ class ServiceInline(ReadOnlyInline):
 
 
 @admin.register(ServiceProvider)
-class ServiceProviderAdmin(AuditedSaveMixin, admin.ModelAdmin):
+class ServiceProviderAdmin(AuditedDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
     list_display = ("name", "oin", "service_count")
     search_fields = ("name", "=oin")
     inlines = [ServiceInline]
@@ -57,10 +58,10 @@ class ServiceProviderAdmin(AuditedSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(AuditedSaveMixin, admin.ModelAdmin):
-    list_display = ("name", "provider", "minimum_level", "service_id", "uuid")
+class ServiceAdmin(AuditedDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
+    list_display = ("name", "provider", "minimum_level", "refuses_branch_restriction", "service_id", "uuid")
     list_select_related = ("provider",)
-    list_filter = ("minimum_level", "provider")
+    list_filter = ("minimum_level", "refuses_branch_restriction", "provider")
     search_fields = ("name", "service_id", "=uuid", "provider__name", "=provider__oin")
     autocomplete_fields = ("provider",)
     readonly_fields = ("service_id",)
@@ -144,7 +145,10 @@ def _renew_action(years: int):
 
 
 @admin.register(Authorization)
-class AuthorizationAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+class AuthorizationAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+    delete_instead = _(
+        "Revoke it instead (action “Revoke (immediately)”); the revocation is recorded in the audit log."
+    )
     add_form_class = AuthorizationGrantForm
     list_display = (
         "user",
@@ -152,6 +156,7 @@ class AuthorizationAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin)
         "organization",
         "target",
         "level",
+        "branch_number",
         "valid_from",
         "valid_until",
         "status_label",
@@ -170,6 +175,7 @@ class AuthorizationAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin)
         "service__service_id",
         "=service__uuid",
         "provider__name",
+        "=branch_number",
     )
     readonly_fields = ("status_label", "target", "created_at")
     fields = (

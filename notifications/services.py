@@ -115,7 +115,7 @@ class ShapeRenderers(dict):
     """One ``ShapeRenderer`` per (kind, language), for a job that renders thousands of emails of few kinds."""
 
     def __missing__(self, key):
-        from .rendering import ShapeRenderer
+        from reconi.rendering import ShapeRenderer
 
         kind, language = key
         renderer = self[key] = ShapeRenderer(partial(_render_templates, kind, language), _template_names(kind))
@@ -711,7 +711,7 @@ def renewal_reminders_send(
 
     Exactly once per (object, valid_until, stage), also with two runs at once: the
     claim and the outbox rows commit together, or neither does. The emails are
-    rendered once per shape (``notifications.rendering``); ``fast=False`` renders
+    rendered once per shape (``reconi.rendering``); ``fast=False`` renders
     each one in full and inserts through the ORM, as before, for the benchmark's comparison.
     """
     today = today or timezone.localdate()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from reconi.login_strength import confirm_url, recently_confirmed
+from reconi.navigation import back_to_permissions, with_next
 from reconi.permissions import get_scoped_or_404, managed_organizations, manager_required
 
 from . import services
@@ -108,7 +109,9 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 def _reauthenticate(request):
     """Signing asks again for the strongest factor the person has (reconi.login_strength)."""
-    next_url = reverse("request_detail", kwargs={"pk": request.resolver_match.kwargs["pk"]})
+    next_url = with_next(
+        reverse("request_detail", kwargs={"pk": request.resolver_match.kwargs["pk"]}), back_to_permissions(request)
+    )
     messages.info(request, _("Confirm it is you, then click “Sign” again."))
     return redirect(f"{confirm_url(request.user)}?{urlencode({'next': next_url})}")
 
@@ -129,8 +132,10 @@ def request_detail(request, pk):
     signable = obj.kind in SIGNED_KINDS and obj.status in (Request.Status.DRAFT, Request.Status.AWAITING_SIGNATURE)
     manager_signed = obj.signatures.filter(capacity=Signature.Capacity.MANAGER).exists()
     cancel_form = CancelForm(request.POST or None)
+    back = back_to_permissions(request)  # started from "Request new means" on the Permissions page
     if request.method == "POST":
         action = request.POST.get("action")
+        done = False
         try:
             if action == "sign" and signable and not manager_signed:
                 if not recently_confirmed(request):
@@ -143,6 +148,7 @@ def request_detail(request, pk):
                 messages.success(
                     request, _("You signed form %(number)s; it was sent to Reconi.") % {"number": obj.number}
                 )
+                done = True
             elif action == "approve_renewal" and obj.kind == Request.Kind.MEANS_RENEWAL:
                 services.means_renewal_approve(actor=request.user, request=obj)
                 obj.refresh_from_db()
@@ -154,6 +160,7 @@ def request_detail(request, pk):
             elif action == "send" and signable and obj.status == Request.Status.DRAFT:
                 services.request_send_for_signature(actor=request.user, request=obj)
                 messages.success(request, _("The representative(s) received a link to sign the form by email."))
+                done = True
             elif action == "submit" and signable:
                 request_submit(actor=request.user, request=obj)
                 messages.success(request, _("Form %(number)s was sent to Reconi.") % {"number": obj.number})
@@ -172,7 +179,9 @@ def request_detail(request, pk):
                 messages.error(request, message)
         except PermissionDenied:
             messages.error(request, _("You cannot do this for this request."))
-        return redirect("request_detail", pk=obj.pk)
+        if done and back:
+            return redirect(back)
+        return redirect(with_next(reverse("request_detail", kwargs={"pk": obj.pk}), back))
 
     try:
         from .signing import form_html
@@ -187,6 +196,7 @@ def request_detail(request, pk):
         {
             "obj": obj,
             "signatures": obj.signatures.all(),
+            "back": back,
             "can_sign": signable and not manager_signed,
             "can_approve_renewal": obj.kind == Request.Kind.MEANS_RENEWAL
             and obj.status == Request.Status.AWAITING_SIGNATURE,

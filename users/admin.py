@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
 from organizations.models import Membership
+from reconi.admin import NoDeleteMixin
 from reconi.levels import AssuranceLevel
 
 from .models import Means, User
@@ -260,7 +261,8 @@ class MembershipInline(ReadOnlyInline):
 
 
 @admin.register(User)
-class UserAdmin(AuditedSaveMixin, BaseUserAdmin):
+class UserAdmin(NoDeleteMixin, AuditedSaveMixin, BaseUserAdmin):
+    delete_instead = _("Deactivate the account instead (untick “Active”): its history stays in the audit log.")
     form = UserEditForm
     add_form = UserCreateForm
     ordering = ("email",)
@@ -383,7 +385,8 @@ def _upgrade_action(level: str):
 
 
 @admin.register(Means)
-class MeansAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+class MeansAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+    delete_instead = _("A means runs until its end date and its history stays in the audit log.")
     add_form_class = MeansIssueForm
     list_display = ("owner", "owner_email", "level", "type", "status", "valid_from", "valid_until")
     list_select_related = ("owner",)

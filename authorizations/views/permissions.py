@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +32,7 @@ from reconi.permissions import (
 from .. import selectors, services
 from ..forms import PERIOD_CHOICES, PeriodForm, PermissionFilterForm
 from ..models import AuthorizationStatus
-from .permission_rows import PermissionRows
+from .permission_rows import PermissionRows, render_rows
 
 PAGE_SIZE = 50
 RENEWABLE = (AuthorizationStatus.PENDING, AuthorizationStatus.ACTIVE)
@@ -97,9 +98,16 @@ def permission_list(request):
         {
             "form": form,
             "page_obj": page,
-            "rows": [rows.row(authorization) for authorization in page],
+            "rows": render_rows(
+                [rows.row(authorization) for authorization in page],
+                context={
+                    "next": request.get_full_path(),
+                    "csrf_token": get_token(request),
+                    "new_url": reverse("permission_new"),
+                    "activate_options": rows.options(_new_end_dates(today)),
+                },
+            ),
             "show_inactive": form.is_bound and form.is_valid() and form.cleaned_data.get("show_inactive"),
-            "activate_options": rows.options(_new_end_dates(today)),
         },
     )
 
