@@ -69,7 +69,7 @@ def test_bram_renews_his_means_from_the_reminder_carla_signs_support_fulfils_onc
     link = re.search(r"https?://\S+/means/\d+/renew/", reminder.body_text).group(0)
     assert f"/means/{means.pk}/renew/" in link
 
-    log_in(page, BRAM, totp=False)
+    log_in(page, BRAM)
     page.goto(path_of(link))
     form = page.get_by_test_id("means-renew-form")
     assert page.get_by_test_id("price-3").is_visible()
