@@ -476,7 +476,7 @@ class _Phrases:
                     "valid until %(until)s (in %(days)s day)",
                     "valid until %(until)s (in %(days)s days)",
                     days_left,
-                ) % {"until": date_format(valid_until, "j F Y"), "days": days_left}
+                ) % {"until": date_format(valid_until, "DATE_FORMAT"), "days": days_left}
 
         return self._get(("until", valid_until, language), make)
 

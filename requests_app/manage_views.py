@@ -22,6 +22,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from reconi.dates import parse_date
 from reconi.permissions import (
     STEP_UP_SECONDS,
     get_scoped_or_404,
@@ -164,7 +165,7 @@ def request_detail(request, pk):
                 )
             elif action == "send" and signable and obj.status == Request.Status.DRAFT:
                 services.request_send_for_signature(actor=request.user, request=obj)
-                messages.success(request, _("The representative(s) received a link to sign the form by email."))
+                messages.success(request, _("The representatives received a link by email to sign the form."))
             elif action == "submit" and signable:
                 request_submit(actor=request.user, request=obj)
                 messages.success(request, _("Form %(number)s was sent to Reconi.") % {"number": obj.number})
@@ -204,7 +205,10 @@ def request_detail(request, pk):
             in (Request.Status.DRAFT, Request.Status.AWAITING_SIGNATURE, Request.Status.SUBMITTED),
             "cancel_form": cancel_form,
             "form_preview": form_preview,
-            "people": (obj.payload or {}).get("people", []),
+            "people": [
+                {**person, "date_of_birth": parse_date(person.get("date_of_birth", ""))}
+                for person in (obj.payload or {}).get("people", [])
+            ],
             "declined": (obj.payload or {}).get("declined", False),
         },
     )

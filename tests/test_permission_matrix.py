@@ -78,6 +78,7 @@ MATRIX: dict[str, Case] = {
     "users_list": Case(expect=MANAGER_ONLY),
     "users_add": Case(expect=MANAGER_ONLY),
     "users_add_preview": Case(expect={**MANAGER_ONLY, "manager": NOT_LOGIN, "other_manager": NOT_LOGIN}),
+    "users_add_template": Case(expect=MANAGER_ONLY),
     "users_upgrade": Case(kwargs=lambda w: {"pk": w.bram.pk}, expect=own_object(200)),
     "request_list": Case(expect=MANAGER_ONLY),
     "request_new": Case(expect=MANAGER_ONLY),

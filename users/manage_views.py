@@ -12,13 +12,15 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods
 
 from reconi.permissions import get_scoped_or_404, managed_organizations, manager_required
 from reconi.roles import manager_level_for
-from requests_app.csv_import import COLUMN_LABELS, COLUMNS, EXAMPLE, CsvFileError, parse_people_csv
+from requests_app.csv_import import COLUMN_LABELS, COLUMNS, CsvFileError, csv_template, parse_people_csv
 from requests_app.services import (
     means_request_create,
     means_request_create_bulk,
@@ -90,7 +92,7 @@ def _csv_export(people) -> HttpResponse:
                 _safe(person.last_name),
                 _safe(person.email),
                 person.means_level or "",
-                person.means_valid_until.isoformat() if person.means_valid_until else "",
+                date_format(person.means_valid_until, "SHORT_DATE_FORMAT") if person.means_valid_until else "",
                 labels[_means_state(person)],
                 _safe("; ".join(m.organization.name for m in person.managed_memberships)),
                 person.active_authorizations,
@@ -159,7 +161,7 @@ def users_add(request):
             "upload_form": upload_form,
             "active_tab": active_tab,
             "columns": COLUMNS,
-            "example": EXAMPLE,
+            "example": csv_template(),
         },
     )
 
@@ -188,7 +190,12 @@ def users_add_preview(request):
         try:
             if invalid and not only_valid:
                 raise ValidationError(
-                    _("%(count)s row(s) have errors; correct them or submit only the valid rows.") % {"count": invalid}
+                    ngettext(
+                        "%(count)s row has errors; correct it or submit only the valid rows.",
+                        "%(count)s rows have errors; correct them or submit only the valid rows.",
+                        invalid,
+                    )
+                    % {"count": invalid}
                 )
             new_request, skipped = means_request_create_bulk(
                 actor=request.user, organization=organization, rows=rows, only_valid=only_valid
@@ -202,12 +209,20 @@ def users_add_preview(request):
             if skipped:
                 messages.warning(
                     request,
-                    _("%(count)s row(s) with errors were left out; upload them again once corrected.")
+                    ngettext(
+                        "%(count)s row with errors was left out; upload it again once corrected.",
+                        "%(count)s rows with errors were left out; upload them again once corrected.",
+                        skipped,
+                    )
                     % {"count": skipped},
                 )
             messages.success(
                 request,
-                _("Request %(number)s for %(people)s person(s) was made. Check the form and sign it.")
+                ngettext(
+                    "Request %(number)s for %(people)s person was made. Check the form and sign it.",
+                    "Request %(number)s for %(people)s people was made. Check the form and sign it.",
+                    len(new_request.payload["people"]),
+                )
                 % {"number": new_request.number, "people": len(new_request.payload["people"])},
             )
             return redirect("request_detail", pk=new_request.pk)
@@ -296,3 +311,15 @@ def users_upgrade(request, pk):
             )
             return redirect("request_detail", pk=new_request.pk)
     return render(request, "users/user_upgrade.html", {"person": person, "means": means, "form": form})
+
+
+@manager_required
+@require_GET
+def users_add_template(request):
+    """The "Add users" CSV template in the interface's language (headers, date format, delimiter)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = _("reconi-users-template")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{translation.get_language()}.csv"'
+    response.write("\ufeff")  # Excel reads UTF-8 only with the BOM
+    response.write(csv_template())
+    return response

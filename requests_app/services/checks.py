@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from authorizations.models import Authorization, Service, ServiceProvider
 from organizations.models import Membership, Organization
+from reconi.dates import parse_date
 from reconi.levels import AssuranceLevel
 from users.models import Means, User
 from users.services import VALID_PERIODS
@@ -126,12 +127,10 @@ def person_check(*, person: dict, organization: Organization, manager_level: str
     if isinstance(dob, datetime.date):
         date_of_birth = dob
     else:
-        try:
-            date_of_birth = datetime.date.fromisoformat(cleaned["date_of_birth"])
-        except ValueError:
-            date_of_birth = None
+        date_of_birth = parse_date(cleaned["date_of_birth"])
+        if date_of_birth is None:
             errors.setdefault("date_of_birth", []).append(
-                _("Enter the date of birth as YYYY-MM-DD.")
+                _("Enter the date of birth as DD-MM-YYYY, for example 17-05-1990.")
                 if cleaned["date_of_birth"]
                 else _("Enter the date of birth.")
             )

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from organizations.models import Membership, Organization
 from reconi.levels import AssuranceLevel
@@ -61,7 +62,12 @@ def means_request_create_bulk(
         skipped = len(results) - len(valid)
         if skipped and not only_valid:
             raise ValidationError(
-                _("%(count)s row(s) have errors; correct them or submit only the valid rows.") % {"count": skipped},
+                ngettext(
+                    "%(count)s row has errors; correct it or submit only the valid rows.",
+                    "%(count)s rows have errors; correct them or submit only the valid rows.",
+                    skipped,
+                )
+                % {"count": skipped},
                 code="invalid_rows",
             )
         if not valid:

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from notifications.services import Attachment, email_queue
 from reconi.pdf import sha256
@@ -279,7 +280,11 @@ def request_submit(*, actor: User, request: Request) -> Request:
     signed = request.signatures.count()
     if signed < request.signatures_required:
         raise ValidationError(
-            _("The form needs %(required)s signature(s) before it can be submitted; it has %(signed)s.")
+            ngettext(
+                "The form needs %(required)s signature before it can be submitted; it has %(signed)s.",
+                "The form needs %(required)s signatures before it can be submitted; it has %(signed)s.",
+                request.signatures_required,
+            )
             % {"required": request.signatures_required, "signed": signed},
             code="unsigned",
         )
