@@ -5,7 +5,11 @@ on the broker for the next worker; the row it held is unlocked when its database
 connection dies, so nothing is lost.
 """
 
+import time
+
 from celery import shared_task
+
+from reconi.metrics import reminder_run_record
 
 from . import services
 
@@ -33,5 +37,9 @@ def outbox_flush_task(self) -> dict:
 
 @shared_task(name="notifications.send_renewal_reminders")
 def renewal_reminders_task() -> dict:
+    started = time.time()
     run = services.renewal_reminders_send()
+    reminder_run_record(
+        started=started, finished=time.time(), due=run.due, claimed=run.claimed, queued=run.queued, failed=run.failed
+    )
     return {"due": run.due, "claimed": run.claimed, "queued": run.queued, "failed": run.failed}

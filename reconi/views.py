@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -29,6 +29,17 @@ def healthz(request):
             status["broker"] = f"error: {exc.__class__.__name__}"
             code = 503
     return JsonResponse(status, status=code)
+
+
+@login_not_required
+@require_GET
+def metrics(request):
+    """Prometheus scrape target; only for the configured addresses or the bearer token (see reconi.metrics)."""
+    from reconi import metrics as reconi_metrics
+
+    if not reconi_metrics.access_allowed(request):
+        return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
+    return HttpResponse(reconi_metrics.render(), content_type=reconi_metrics.CONTENT_TYPE)
 
 
 def permission_denied(request, exception=None):

@@ -5,11 +5,13 @@ starts from ``Organization.objects.managed_by(request.user)`` (rule 9).
 """
 
 import csv
+import datetime
+import unicodedata
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from reconi.permissions import get_scoped_or_404, managed_organizations, manager_required
+from reconi.permissions import get_scoped_or_404, log_denied, managed_organizations, manager_required
 from reconi.roles import manager_level_for
 from requests_app.csv_import import COLUMN_LABELS, COLUMNS, CsvFileError, csv_template, parse_people_csv
 from requests_app.services import (
@@ -28,9 +30,11 @@ from requests_app.services import (
     upgrade_request_create,
 )
 
-from .forms import CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
+from .forms import YEARS_CHOICES, CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
 from .models import Means, User
+from .rules import VALID_PERIODS, manager_may_renew_refusal, means_renewable_refusal, renewal_end, renewal_periods
 from .selectors import people_of_managed_organizations
+from .services import manager_level_over, means_renew_bulk
 
 PAGE_SIZE = 50
 SESSION_CSV = "users_add_csv"
@@ -101,10 +105,18 @@ def _csv_export(people) -> HttpResponse:
     return response
 
 
+# A cell that starts with one of these may be run as a formula. Spreadsheet programs skip
+# leading blanks and read full-width forms ("＝", "＋") as their ASCII twins, so those count too.
+_FORMULA_STARTS = frozenset("=+-@")
+
+
 def _safe(value: str) -> str:
     """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
     value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    first = unicodedata.normalize("NFKC", value[:1])
+    if first[:1] in _FORMULA_STARTS or (first and first.isspace()) or value[:1] in ("\t", "\r", "\n"):
+        return "'" + value
+    return value
 
 
 @manager_required

@@ -1,18 +1,23 @@
 import datetime
 
 from dateutil.relativedelta import relativedelta
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from reconi.levels import AssuranceLevel
-from reconi.roles import require_support
+from reconi.roles import is_support, require_support
 
 from .models import Means, User
-
-VALID_PERIODS = (1, 3, 5)
+from .rules import (
+    VALID_PERIODS,
+    manager_may_renew_refusal,
+    means_renewal_refusal,
+    means_renewed_meanwhile_refusal,
+    renewal_end,
+)
 
 
 def check_period(years: int | str) -> int:
@@ -90,6 +95,129 @@ def means_upgrade(
         data={"owner": means.owner.email, "from": old, "to": level, "identity_check": identity_check or {}},
     )
     return means
+
+
+def manager_level_over(*, actor: User, owner: User) -> tuple[str | None, object | None]:
+    """The actor's highest working manager level over ``owner`` and the organisation it holds it in.
+
+    Only organisations the actor manages today and ``owner`` is linked to count (rule 9).
+    """
+    from organizations.models import Membership, Organization
+
+    shared = Organization.objects.managed_by(actor).filter(memberships__user=owner)
+    roles = list(
+        Membership.objects.filter(user=actor, organization__in=shared)
+        .select_related("organization")
+        .order_by("organization__name", "pk")
+    )
+    if not roles:
+        return None, None
+    best = max(roles, key=lambda membership: AssuranceLevel.rank(membership.manager_level))
+    return best.manager_level, best.organization
+
+
+def _raise(refusal) -> None:
+    if refusal is not None:
+        raise ValidationError(refusal.message, code=refusal.code)
+
+
+def means_extend(
+    *,
+    actor: User,
+    means: Means,
+    years: int,
+    seen_valid_until: datetime.date,
+    organization=None,
+    request_number: str | None = None,
+) -> Means:
+    """Renew one means (rule 5): lock its row, re-read it, check, extend, audit, tell the holder.
+
+    For support (fulfilling a signed renewal request) and for a manager of the
+    holder at or above the means' level. The caller's transaction holds the lock;
+    a means whose end date moved since ``seen_valid_until`` is not renewed again.
+    """
+    from notifications.services import email_queue
+
+    means = Means.objects.select_for_update(of=("self",)).select_related("owner").get(pk=means.pk)
+    if not is_support(actor):
+        manager_level, managed = manager_level_over(actor=actor, owner=means.owner)
+        _raise(manager_may_renew_refusal(manager_level=manager_level, means=means))
+        organization = organization or managed
+    today = timezone.localdate()
+    _raise(means_renewed_meanwhile_refusal(means=means, seen_valid_until=seen_valid_until))
+    _raise(means_renewal_refusal(means=means, years=years, today=today))
+    old_until = means.valid_until
+    means.valid_until = renewal_end(valid_until=old_until, years=years, today=today)
+    means.save(update_fields=["valid_until"])
+    audit_record(
+        actor=actor,
+        action="means.renew",
+        obj=means,
+        organization=organization,
+        data={
+            "owner": means.owner.email,
+            "level": means.level,
+            "years": years,
+            "from": old_until.isoformat(),
+            "to": means.valid_until.isoformat(),
+            "request": request_number or "",
+        },
+    )
+    email_queue(
+        kind="means_renewed",
+        to=means.owner,
+        context={
+            "name": means.owner.get_short_name(),
+            "level": means.level,
+            "type": means.get_type_display(),
+            "valid_until": means.valid_until,
+            "years": years,
+        },
+        dedupe_key=f"means_renewed:{means.pk}:{means.valid_until.isoformat()}",
+    )
+    return means
+
+
+@transaction.atomic(durable=True)
+def means_renew_bulk(*, actor: User, selection: dict[int, datetime.date], years: int) -> list[Means]:
+    """A manager renews several means in one go, all or nothing.
+
+    ``selection`` maps each means id to the end date the manager saw on the
+    preview; a row renewed meanwhile (a double submit) refuses the whole batch.
+    Rows are locked in id order so two batches cannot deadlock.
+    """
+    if isinstance(years, bool) or years not in VALID_PERIODS:
+        raise ValidationError({"period": _("Choose a period of 1, 3 or 5 years.")}, code="invalid_period")
+    if not selection:
+        raise ValidationError(_("Select the means you want to renew first."), code="empty")
+    found = list(
+        Means.objects.select_for_update(of=("self",)).select_related("owner").filter(pk__in=selection).order_by("pk")
+    )
+    if len(found) != len(selection):
+        raise PermissionDenied("A selected means does not exist.")
+    today = timezone.localdate()
+    problems = []
+    checked = []
+    for means in found:
+        manager_level, organization = manager_level_over(actor=actor, owner=means.owner)
+        if manager_level is None:
+            raise PermissionDenied("A selected means belongs to someone outside your organisations.")
+        refusal = (
+            manager_may_renew_refusal(manager_level=manager_level, means=means)
+            or means_renewed_meanwhile_refusal(means=means, seen_valid_until=selection[means.pk])
+            or means_renewal_refusal(means=means, years=years, today=today)
+        )
+        if refusal is not None:
+            problems.append(_("%(person)s: %(problem)s") % {"person": means.owner, "problem": refusal.message})
+        checked.append((means, organization))
+    if problems:
+        raise ValidationError([*problems, _("Nothing was renewed.")], code="not_renewed")
+    return [
+        means_extend(
+            actor=actor, means=means, years=years, seen_valid_until=selection[means.pk], organization=organization
+        )
+        for means, organization in checked
+    ]
 
 
 @transaction.atomic

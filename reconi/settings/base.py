@@ -3,7 +3,7 @@
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from .env import BASE_DIR, VAR_DIR, database_config, email_config, env_bool, env_list, env_str
+from .env import BASE_DIR, VAR_DIR, cache_config, database_config, email_config, env_bool, env_list, env_str
 
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me-reconi-portal-0123456789")
 DEBUG = env_bool("DEBUG", False)
@@ -32,7 +32,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "reconi.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "reconi.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,6 +70,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_config()}
+# Shared by every process (login rate limits, TOTP replay protection): see env.cache_config.
+CACHES = {"default": cache_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
@@ -127,7 +131,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = env_str("STATIC_ROOT", "") or VAR_DIR / "staticfiles"
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 
@@ -139,6 +143,22 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Our own static files only; no inline script or style anywhere (no 'unsafe-inline').
+# Bootstrap draws some icons as data: images; the TOTP QR code is a data: image too.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 # Email
 globals().update(email_config())
@@ -157,10 +177,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Run with `celery -A reconi beat` (make beat); crontab times are in CELERY_TIMEZONE.
+# REMINDERS_EVERY_SECONDS replaces the daily 07:00 run by a short interval (the production smoke test).
+REMINDERS_EVERY_SECONDS = float(env_str("REMINDERS_EVERY_SECONDS", "0") or 0)
 CELERY_BEAT_SCHEDULE = {
     "renewal-reminders": {
         "task": "notifications.send_renewal_reminders",
-        "schedule": crontab(hour=7, minute=0),
+        "schedule": REMINDERS_EVERY_SECONDS or crontab(hour=7, minute=0),
     },
     "outbox-flush": {
         "task": "notifications.flush_outbox",
@@ -169,6 +191,18 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
 }
+
+# Beat runs each scheduled job once even when two beat processes run (a rolling deploy, a
+# second replica by mistake): only the holder of a lock in Redis sends; the other waits and
+# takes over within BEAT_LOCK_TTL seconds when the holder dies (reconi/beat.py).
+CELERY_BEAT_SCHEDULER = "reconi.beat:SingletonScheduler"
+BEAT_LOCK_URL = env_str("BEAT_LOCK_URL", "") or CELERY_BROKER_URL
+BEAT_LOCK_TTL = int(env_str("BEAT_LOCK_TTL", "60"))
+
+# /metrics (Prometheus): from these addresses or networks, or with "Authorization: Bearer <METRICS_TOKEN>".
+# Neither set: nobody.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 # PDF signing: a self-signed development certificate under var/ unless configured.
 SIGNING_KEY_FILE = env_str("SIGNING_KEY_FILE", str(VAR_DIR / "signing" / "key.pem"))
