@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .labels import EMAIL_KIND_LABELS, email_kind_label
 from .models import OutboxAttachment, OutboxEmail, RenewalReminder
 from .services import email_resend
 
@@ -55,16 +56,34 @@ class OutboxAttachmentInline(admin.TabularInline):
         return len(obj.content or b"")
 
 
+class KindFilter(admin.SimpleListFilter):
+    """The email kind by name, not by template code."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return sorted(((code, label) for code, label in EMAIL_KIND_LABELS.items()), key=lambda item: str(item[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(OutboxEmail)
 class OutboxEmailAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "to", "language", "status", "attempts", "sent_at", "short_error"]
-    list_filter = ["status", "kind", "language", RecipientFilter]
+    list_display = ["created_at", "kind_name", "to", "language", "status", "attempts", "sent_at", "short_error"]
+    list_filter = ["status", KindFilter, "language", RecipientFilter]
     search_fields = ["to", "recipient__email", "subject", "dedupe_key"]
     date_hierarchy = "created_at"
     list_select_related = ["recipient"]
     actions = ["resend"]
     inlines = [OutboxAttachmentInline]
     show_full_result_count = False
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_name(self, obj):
+        return email_kind_label(obj.kind)
+
     fields = [
         "kind",
         "to",

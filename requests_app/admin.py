@@ -67,8 +67,13 @@ class SignatureInline(ReadOnlyInline):
 
 class SigningTokenInline(ReadOnlyInline):
     model = SigningToken
-    fields = ("representative", "created_at", "expires_at", "used_at", "revoked_at", "codes_sent")
+    fields = ("representative", "created_at", "expires_at", "used_at", "revoked_at", "codes_sent_count")
+    readonly_fields = ("codes_sent_count",)
     verbose_name_plural = _("signing links")
+
+    @admin.display(description=_("codes sent"))
+    def codes_sent_count(self, obj):
+        return obj.codes_sent
 
 
 @admin.register(Request)

@@ -127,6 +127,8 @@ class Walk:
                 self.problems.append(f"{label}: could not {state.act.__name__}: {str(exc).splitlines()[0]}")
                 return
         self.visited += 1
+        # The page's own errors, before axe runs (axe's probes may trip the page's CSP themselves).
+        console_errors = list(self.console)
         lang = self.page.evaluate("document.documentElement.lang")
         if lang != language:
             self.problems.append(f"{label}: page language is {lang!r}")
@@ -136,7 +138,7 @@ class Walk:
             self.problems.append(f"{label}: page overflows by {layout['overflow']} px: {layout['wide']}")
         if width >= 1280 and layout["hidden"]:
             self.problems.append(f"{label}: content hidden behind a sideways scroll: {layout['hidden']}")
-        for text in self.console:
+        for text in console_errors:
             self.problems.append(f"{label}: console error: {text[:300]}")
         self.shoot(state.name, language, width)
 
@@ -174,8 +176,13 @@ class Walk:
 def walk(browser, live_server, demo, request):
     context = browser.new_context(base_url=live_server.url, locale="nl-NL", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
+    # A CSP refusal names the element it refused (the console message alone does not).
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP ' + e.violatedDirective"
+        " + ' refused: ' + (e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 160)"
+        " : e.sourceFile + ':' + e.lineNumber)), true);"
+    )
     page = context.new_page()
-    page.shots = lambda label: None
     walker = Walk(page=page, persona=request.node.name.removeprefix("test_").removesuffix("_walk"))
     walker.listen()
     yield walker
