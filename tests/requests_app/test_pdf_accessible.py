@@ -12,7 +12,7 @@ from requests_app.models import Request
 from requests_app.services import means_request_create
 from requests_app.signing import form_html, form_pdf
 
-from .conftest import apply, joint_org, sign_as  # noqa: F401 - joint_org is a fixture
+from .conftest import apply, sign_as
 
 JAN = {
     "first_name": "Jan",
