@@ -19,7 +19,7 @@ ENV DJANGO_SETTINGS_MODULE=reconi.settings.production \
     STATIC_ROOT=/app/staticfiles \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
     PORT=8000
-RUN SECRET_KEY=build ALLOWED_HOSTS=build python manage.py collectstatic --noinput
+RUN SECRET_KEY=build ALLOWED_HOSTS=build MFA_ENCRYPTION_KEYS=build python manage.py collectstatic --noinput
 USER reconi
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["python", "deploy/healthcheck.py"]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate seed lint format messages lock worker beat bench
+.PHONY: run test smoke install migrate seed lint format messages lock worker beat bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: seed
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Only the production tests (part of `make test`): gunicorn, worker and beat with production
+# settings on PostgreSQL (DATABASE_URL's server) and a Redis server of their own.
+smoke: install
+	$(BIN)/python -m pytest tests/production -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

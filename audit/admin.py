@@ -15,6 +15,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from reconi.admin import NoDeleteMixin
+
 from .labels import ACTION_LABELS, action_label
 from .models import AuditEvent
 from .selectors import audit_chain_broken_at
@@ -34,7 +36,8 @@ class ActionFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(NoDeleteMixin, admin.ModelAdmin):
+    delete_instead = _("The audit log is append-only.")
     list_display = (
         "created_at",
         "actor_email",
@@ -75,9 +78,6 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
     def get_queryset(self, request):

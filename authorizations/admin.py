@@ -17,6 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization
+from reconi.admin import AuditedDeleteMixin, NoDeleteMixin
 from reconi.levels import AssuranceLevel
 from users.admin import (
     AuditedSaveMixin,
@@ -43,7 +44,7 @@ class ServiceInline(ReadOnlyInline):
 
 
 @admin.register(ServiceProvider)
-class ServiceProviderAdmin(AuditedSaveMixin, admin.ModelAdmin):
+class ServiceProviderAdmin(AuditedDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
     list_display = ("name", "oin", "service_count")
     search_fields = ("name", "=oin")
     inlines = [ServiceInline]
@@ -57,7 +58,7 @@ class ServiceProviderAdmin(AuditedSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(AuditedSaveMixin, admin.ModelAdmin):
+class ServiceAdmin(AuditedDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
     list_display = ("name", "provider", "minimum_level", "service_id", "uuid")
     list_select_related = ("provider",)
     list_filter = ("minimum_level", "provider")
@@ -144,7 +145,10 @@ def _renew_action(years: int):
 
 
 @admin.register(Authorization)
-class AuthorizationAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+class AuthorizationAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+    delete_instead = _(
+        "Revoke it instead (action “Revoke (immediately)”); the revocation is recorded in the audit log."
+    )
     add_form_class = AuthorizationGrantForm
     list_display = (
         "user",

@@ -1,10 +1,14 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from reconi.admin import NoDeleteMixin
+
 from .labels import EMAIL_KIND_LABELS, email_kind_label
+from .masking import mask_secrets
 from .models import OutboxAttachment, OutboxEmail, RenewalReminder
 from .services import email_resend
 
@@ -70,7 +74,8 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
+class OutboxEmailAdmin(NoDeleteMixin, admin.ModelAdmin):
+    delete_instead = _("The outbox is the record of what was sent, when and how often.")
     list_display = ["created_at", "kind_name", "to", "language", "status", "attempts", "sent_at", "short_error"]
     list_filter = ["status", KindFilter, "language", RecipientFilter]
     search_fields = ["to", "recipient__email", "subject", "dedupe_key"]
@@ -89,9 +94,9 @@ class OutboxEmailAdmin(admin.ModelAdmin):
         "to",
         "recipient",
         "language",
-        "subject",
-        "body_text",
-        "body_html",
+        "masked_subject",
+        "masked_body_text",
+        "masked_body_html",
         "dedupe_key",
         "status",
         "attempts",
@@ -102,7 +107,21 @@ class OutboxEmailAdmin(admin.ModelAdmin):
         "sent_at",
     ]
     # Bodies are what was rendered and sent: nobody edits them. Change rights only unlock "Resend".
+    # They are shown with their signing links, password links and codes masked (masking.py).
     readonly_fields = fields
+
+    @admin.display(description=_("subject"))
+    def masked_subject(self, obj):
+        return mask_secrets(obj.subject, kind=obj.kind)
+
+    @admin.display(description=_("text body"))
+    def masked_body_text(self, obj):
+        return format_html("<pre>{}</pre>", mask_secrets(obj.body_text, kind=obj.kind))
+
+    @admin.display(description=_("HTML body"))
+    def masked_body_html(self, obj):
+        # The markup as text, never rendered: a rendered link would be one click away.
+        return format_html("<pre>{}</pre>", mask_secrets(obj.body_html, kind=obj.kind))
 
     def has_add_permission(self, request):
         return False
@@ -147,7 +166,8 @@ class OutboxEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(RenewalReminder)
-class RenewalReminderAdmin(admin.ModelAdmin):
+class RenewalReminderAdmin(NoDeleteMixin, admin.ModelAdmin):
+    delete_instead = _("Without this row the reminder would be due again and sent twice.")
     list_display = ["created_at", "target", "object_id", "valid_until", "stage", "key"]
     list_filter = ["target", "stage"]
     search_fields = ["key"]

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from reconi.admin import NoDeleteMixin
 from users.admin import (
     AuditedSaveMixin,
     ReadOnlyChangeMixin,
@@ -37,7 +38,8 @@ class MembershipInline(ReadOnlyInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(AuditedSaveMixin, admin.ModelAdmin):
+class OrganizationAdmin(NoDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
+    delete_instead = _("Its authorizations, people and requests refer to it, and so does the audit log.")
     list_display = ("name", "kvk_number", "branch_number", "rsin", "email_domain", "created_at")
     search_fields = ("name", "=kvk_number", "=branch_number", "=rsin", "email_domain")
     readonly_fields = ("created_at",)
@@ -61,7 +63,10 @@ class OrganizationAdmin(AuditedSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Representative)
-class RepresentativeAdmin(AuditedSaveMixin, admin.ModelAdmin):
+class RepresentativeAdmin(NoDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
+    delete_instead = _(
+        "Signed forms and the audit log refer to the representative; record the end of the authority instead."
+    )
     list_display = ("name", "email", "organization", "authority", "extract_date", "user")
     list_select_related = ("organization", "user")
     list_filter = ("authority",)
@@ -70,6 +75,27 @@ class RepresentativeAdmin(AuditedSaveMixin, admin.ModelAdmin):
 
     def audit_organization(self, obj):
         return obj.organization
+
+    # Name, date of birth and address are what a signing link checks against (with the code
+    # emailed to that address): support adds a representative from the KvK extract, but does
+    # not redirect or rewrite one afterwards. A correction is a new extract, or a superuser.
+    IDENTITY = ("organization", "name", "email", "date_of_birth", "authority", "extract_date", "user")
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not request.user.is_superuser:
+            fields = ["birth_year" if field == "date_of_birth" else field for field in fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            return (*self.IDENTITY[:3], "birth_year", *self.IDENTITY[4:])
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description=_("year of birth"))
+    def birth_year(self, obj) -> str:
+        """Enough to tell two people apart; the full date stays a question only the director answers."""
+        return str(obj.date_of_birth.year) if obj.date_of_birth else "—"
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -115,7 +141,8 @@ class IsManagerFilter(admin.SimpleListFilter):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+class MembershipAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+    delete_instead = _("To end a manager role use the action “Withdraw manager role”; it is recorded in the audit log.")
     add_form_class = MembershipLinkForm
     list_display = ("user", "user_email", "organization", "manager_level", "manager_until", "linked_at")
     list_select_related = ("user", "organization")

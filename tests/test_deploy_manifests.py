@@ -104,7 +104,15 @@ def test_configuration_holds_only_settings_the_portal_reads():
     secret = set(_documents(K8S / "secret.example.yaml")[0]["stringData"])
     unknown = (config | secret) - _settings_read()
     assert not unknown, f"set but never read: {sorted(unknown)}"
-    for required in ("SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "EMAIL_URL", "METRICS_TOKEN"):
+    for required in (
+        "SECRET_KEY",
+        "MFA_ENCRYPTION_KEYS",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "CACHE_URL",
+        "EMAIL_URL",
+        "METRICS_TOKEN",
+    ):
         assert required in secret
     assert "ALLOWED_HOSTS" in config and config.isdisjoint(secret)
 

@@ -7,12 +7,17 @@ go through the services (with ``request.user`` as actor), never through a raw
 
 from collections.abc import Callable
 
+from allauth.account.admin import EmailAddressAdmin as BaseEmailAddressAdmin
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -23,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
 from organizations.models import Membership
+from reconi.admin import NoDeleteMixin
 from reconi.levels import AssuranceLevel
 
 from .models import Means, User
@@ -198,8 +204,14 @@ class ReadOnlyInline(admin.TabularInline):
 
 # Users ---------------------------------------------------------------------------------
 
+# Fields that make a person staff or superuser: only superusers touch them, so
+# support staff cannot raise their own rights or anyone else's.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
-class UserCreateForm(AdminUserCreationForm):
+
+class UserCreateForm(forms.ModelForm):
+    """A new account has no password: the person chooses one through a link (never support)."""
+
     class Meta:
         model = User
         fields = ("email", "first_name", "initials", "last_name")
@@ -210,11 +222,30 @@ class UserCreateForm(AdminUserCreationForm):
             raise ValidationError(gettext("A user with this email address already exists."), code="unique")
         return email
 
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
 
-class UserEditForm(UserChangeForm):
+
+class UserEditForm(forms.ModelForm):
+    """No password field: nobody sets another person's password here (see send_password_link)."""
+
     class Meta:
         model = User
-        fields = "__all__"
+        fields = (
+            "email",
+            "first_name",
+            "initials",
+            "last_name",
+            "date_of_birth",
+            "phone",
+            "language",
+            "is_active",
+            *PRIVILEGE_FIELDS,
+        )
 
 
 class MeansInline(ReadOnlyInline):
@@ -231,23 +262,20 @@ class MembershipInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("organization")
 
 
-# Fields that make a person staff or superuser: only superusers touch them, so
-# support staff cannot raise their own rights or anyone else's.
-PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
-
-
 @admin.register(User)
-class UserAdmin(AuditedSaveMixin, BaseUserAdmin):
+class UserAdmin(NoDeleteMixin, AuditedSaveMixin, BaseUserAdmin):
+    delete_instead = _("Deactivate the account instead (untick “Active”): its history stays in the audit log.")
     form = UserEditForm
     add_form = UserCreateForm
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups", "language")
     search_fields = ("email", "first_name", "last_name")
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("second_factors", "last_login", "date_joined")
     inlines = [MeansInline, MembershipInline]
+    actions = ["send_password_link"]
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email", "second_factors")}),
         (
             _("Personal info"),
             {"fields": ("first_name", "initials", "last_name", "date_of_birth", "phone", "language")},
@@ -260,7 +288,7 @@ class UserAdmin(AuditedSaveMixin, BaseUserAdmin):
             None,
             {
                 "classes": ("wide",),
-                "fields": ("email", "first_name", "initials", "last_name", "usable_password", "password1", "password2"),
+                "fields": ("email", "first_name", "initials", "last_name"),
             },
         ),
     )
@@ -269,7 +297,43 @@ class UserAdmin(AuditedSaveMixin, BaseUserAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             fields += [field for field in PRIVILEGE_FIELDS if field not in fields]
+            if obj is not None:
+                # A new login address plus a password link would hand support the account.
+                fields.append("email")
         return fields
+
+    @admin.display(description=_("second factors"))
+    def second_factors(self, obj: User) -> str:
+        """Which kinds, never their data: the secrets stay encrypted and out of sight."""
+        if obj is None or obj.pk is None:
+            return "—"
+        kinds = Authenticator.objects.filter(user=obj).values_list("type", flat=True).order_by("type")
+        labels = dict(Authenticator.Type.choices)
+        return ", ".join(str(labels.get(kind, kind)) for kind in kinds) or gettext("none")
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's "set password" page: closed for everyone. People choose their own password
+        (the password link); staff change their own on the account pages."""
+        raise PermissionDenied
+
+    @admin.action(description=_("Send a link to choose a new password"), permissions=["change"])
+    def send_password_link(self, request, queryset):
+        from requests_app.services import user_password_reset_send
+
+        done = run_for_each(
+            self, request, queryset, lambda user: user_password_reset_send(actor=request.user, user=user)
+        )
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "A password link was sent to %(count)d person.",
+                    "A password link was sent to %(count)d people.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
 
     def has_change_permission(self, request, obj=None):
         # Staff accounts (support colleagues, superusers) are changed by superusers only:
@@ -323,7 +387,8 @@ def _upgrade_action(level: str):
 
 
 @admin.register(Means)
-class MeansAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+class MeansAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+    delete_instead = _("A means runs until its end date and its history stays in the audit log.")
     add_form_class = MeansIssueForm
     list_display = ("owner", "owner_email", "level", "type", "status", "valid_from", "valid_until")
     list_select_related = ("owner",)
@@ -341,3 +406,85 @@ class MeansAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
         return means_issue(
             actor=request.user, owner=data["owner"], level=data["level"], type=data["type"], years=data["years"]
         )
+
+
+# Second factors, login addresses, groups ---------------------------------------------------
+# Their admin pages come from allauth and Django; ours show no secret and audit every change.
+
+
+class AuditedDeleteMixin:
+    """Deleting is a change too: one audit event per deleted row, in the deletion's transaction."""
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_record(
+                actor=request.user,
+                action=f"{self.opts.model_name}.delete",
+                obj=obj,
+                data={"object": str(obj), **self.audit_details(obj)},
+            )
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+    def audit_details(self, obj) -> dict:
+        return {}
+
+
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(AuditedDeleteMixin, admin.ModelAdmin):
+    """Only which person has which kind of second factor; ``data`` (the encrypted secret) is never shown.
+
+    A superuser may delete one (the person enrols again at the next login); support sees none of this.
+    """
+
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type",)
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def audit_details(self, obj) -> dict:
+        return {"user": obj.user.email, "type": obj.type}
+
+
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(AuditedSaveMixin, AuditedDeleteMixin, BaseEmailAddressAdmin):
+    def audit_details(self, obj) -> dict:
+        return {"user": obj.user.email, "email": obj.email}
+
+    @admin.action(description=_("Mark as verified"), permissions=["change"])
+    def make_verified(self, request, queryset):
+        with transaction.atomic():
+            for address in queryset.filter(verified=False).select_related("user"):
+                audit_record(
+                    actor=request.user,
+                    action="emailaddress.verify",
+                    obj=address,
+                    data={"user": address.user.email, "email": address.email},
+                )
+            super().make_verified(request, queryset)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedSaveMixin, AuditedDeleteMixin, BaseGroupAdmin):
+    """Groups are roles (Support): who may change them, and when, is in the audit log."""

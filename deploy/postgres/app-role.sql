@@ -8,4 +8,6 @@ GRANT USAGE ON SCHEMA public TO :"app_role";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO :"app_role";
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO :"app_role";
 -- Append-only audit log (rule 16): insert and read, never update, delete or truncate.
-REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditevent FROM :"app_role";
+REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON audit_auditevent FROM :"app_role";
+REVOKE ALL ON audit_auditevent FROM PUBLIC;
+-- Check the result: manage.py db_check_app_role --role <app_role> (exit status 1 names what is wrong).

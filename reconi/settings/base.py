@@ -32,6 +32,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "reconi.logs.RequestIdMiddleware",
     "reconi.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "reconi.middleware.ContentSecurityPolicyMiddleware",
@@ -113,6 +114,14 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Reconi"
 MFA_TOTP_DIGITS = 6
 MFA_TOTP_PERIOD = 30
+MFA_ADAPTER = "users.adapters.MFAAdapter"
+# Authenticator secrets and recovery-code seeds are stored encrypted (reconi/crypto.py).
+# The first key encrypts, all decrypt (rotation). Production refuses the development key.
+DEV_MFA_ENCRYPTION_KEY = "dev-only-mfa-encryption-key-reconi"
+MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEYS", [DEV_MFA_ENCRYPTION_KEY])
+
+# Add-users checks (a person on the form or a CSV upload) per manager: count/period (s, m, h, d).
+PEOPLE_CHECK_RATE = env_str("PEOPLE_CHECK_RATE", "30/h")
 
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
@@ -136,8 +145,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 
 # Sessions: rotate at login (Django does), idle timeout and absolute lifetime.
-SESSION_COOKIE_AGE = 60 * 30  # idle timeout: every request renews it
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = 60 * 30  # idle timeout: renewed by activity (reconi.middleware.SessionLifetimeMiddleware)
+SESSION_RENEW_SECONDS = 60  # ... at most this often, not on every request
 SESSION_ABSOLUTE_LIFETIME = 60 * 60 * 10
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -176,6 +185,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A frozen (SIGSTOP) or vanished Redis must not hold a web request: every socket operation
+# on the broker gives up after a second (without these, a publish waits forever). Requests
+# publish once, without retries (notifications.services.broker_publish); the outbox sweep
+# delivers whatever could not be published. Workers consume asynchronously, unaffected.
+BROKER_TIMEOUT = 1.0
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_TIMEOUT,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    # Opening a channel tries once instead of sleeping 2 s between tries (workers reconnect
+    # in their own loop, broker_connection_max_retries).
+    "max_retries": 0,
+}
 # Run with `celery -A reconi beat` (make beat); crontab times are in CELERY_TIMEZONE.
 # REMINDERS_EVERY_SECONDS replaces the daily 07:00 run by a short interval (the production smoke test).
 REMINDERS_EVERY_SECONDS = float(env_str("REMINDERS_EVERY_SECONDS", "0") or 0)
@@ -183,6 +205,10 @@ CELERY_BEAT_SCHEDULE = {
     "renewal-reminders": {
         "task": "notifications.send_renewal_reminders",
         "schedule": REMINDERS_EVERY_SECONDS or crontab(hour=7, minute=0),
+    },
+    "audit-anchor": {
+        "task": "audit.anchor_chain_head",
+        "schedule": crontab(hour=0, minute=5),
     },
     "outbox-flush": {
         "task": "notifications.flush_outbox",
@@ -211,11 +237,30 @@ SIGNING_CERT_FILE = env_str("SIGNING_CERT_FILE", str(VAR_DIR / "signing" / "cert
 SIGNING_CHAIN_FILE = env_str("SIGNING_CHAIN_FILE", "")
 SIGNING_DEV_CERT_AUTOCREATE = True
 
+# The audit chain's head, signed, is written here every day (and mailed, when an address is set).
+AUDIT_ANCHOR_DIR = env_str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors"))
+AUDIT_ANCHOR_EMAIL = env_str("AUDIT_ANCHOR_EMAIL", "")
+
+# One JSON line per event on stderr, with the request id (reconi/logs.py). Unhandled
+# exceptions come from "django.request" with their traceback, also with DEBUG off.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "reconi.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "reconi.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "json",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "reconi.security": {"handlers": ["console"], "level": "WARNING"},
+        # Django's own handlers print nothing with DEBUG off; these records go to the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "reconi.security": {"level": "WARNING"},
     },
 }

@@ -9,7 +9,7 @@ import re
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -307,3 +307,28 @@ def request_email_resend(*, actor: User, request: Request) -> str:
         raise ValidationError(_("There is no email to send again for this request yet."), code="nothing_to_resend")
     _audit(actor=actor, request=request, action="request.email_resend", data={"email": what})
     return what
+
+
+@transaction.atomic
+def user_password_reset_send(*, actor: User, user: User) -> None:
+    """Support never sets a password: the person gets a link to choose one, and the audit log says who sent it.
+
+    The link is in the outbox like every email, masked wherever support could read it.
+    Staff accounts are left to superusers (a link to a colleague's mailbox is still a takeover path).
+    """
+    require_support(actor)
+    if (user.is_staff or user.is_superuser) and not actor.is_superuser:
+        raise PermissionDenied(_("Only a superuser can send a password link to a staff account."))
+    if not user.is_active:
+        raise ValidationError(_("This account is inactive."), code="inactive")
+    email_queue(
+        kind="password_reset_link",
+        to=user,
+        context={
+            "name": user.get_short_name(),
+            "email": user.email,
+            "password_url": _password_link(user),
+            "login_url": _url_for(user, "account_login"),
+        },
+    )
+    audit_record(actor=actor, action="user.password_reset_link", obj=user, data={"email": user.email})

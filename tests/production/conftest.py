@@ -54,6 +54,7 @@ def stack(tmp_path_factory):
         portal.var_dir.mkdir()
         _signing_certificate(portal.signing_dir)
         portal.manage("migrate", "--noinput")
+        portal.manage("collectstatic", "--noinput")  # as the image build does
         # seed_demo refuses production settings: load the demo data as a developer would, in-process.
         _seed(portal)
         db.grant_app_role()

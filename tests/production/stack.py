@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -226,14 +227,13 @@ class Portal:
     signing_dir: Path
     metrics_token: str = field(default_factory=lambda: secrets.token_hex(16))
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
+    # Second-factor secrets are encrypted at rest with this key: the seed and the portal share it.
+    mfa_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     extra: dict = field(default_factory=dict)
 
     def env(self, **overrides) -> dict:
-        base = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("PYTEST", "DJANGO_", "CELERY_", "DATABASE_", "EMAIL_", "RECONI_", "CACHE_"))
-        }
+        ours = ("PYTEST", "DJANGO_", "CELERY_", "DATABASE_", "EMAIL_", "RECONI_", "CACHE_", "MFA_", "AUDIT_")
+        base = {key: value for key, value in os.environ.items() if not key.startswith(ours)}
         base.update(
             {
                 "DJANGO_SETTINGS_MODULE": "reconi.settings.production",
@@ -248,6 +248,7 @@ class Portal:
                 "SIGNING_CERT_FILE": str(self.signing_dir / "cert.pem"),
                 "RECONI_VAR_DIR": str(self.var_dir),
                 "METRICS_TOKEN": self.metrics_token,
+                "MFA_ENCRYPTION_KEYS": self.mfa_key,
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -366,6 +367,8 @@ class Browser:
     """
 
     HOST = "localhost"
+    # Responses received, per port: what the portal's request counter must add up to.
+    answered: Counter = Counter()
 
     def __init__(self, port: int, *, cookies: dict | None = None):
         self.port = port
@@ -393,6 +396,7 @@ class Browser:
             content = raw.read().decode(errors="replace")
             for header in raw.msg.get_all("Set-Cookie") or []:
                 self._keep(header)
+            Browser.answered[self.port] += 1
             return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, content)
         finally:
             connection.close()
@@ -432,6 +436,7 @@ class Browser:
             connection.request("POST", path, body=body, headers=headers)
             raw = connection.getresponse()
             content = raw.read().decode(errors="replace")
+            Browser.answered[self.port] += 1
             return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, content)
         finally:
             connection.close()

@@ -74,6 +74,9 @@ def test_production_stack_end_to_end(stack, procs, capsys):
     browser.login(ANNA, DEMO_PASSWORD, DEMO_TOTP_SECRET)
     assert browser.get("/manage/").status == 200
     assert browser.get("/manage/permissions/").status == 200
+    # Static files come from the web instance itself (WhiteNoise), collected as the image build does.
+    stylesheet = browser.get("/static/css/reconi.css")
+    assert stylesheet.status == 200 and "text/css" in stylesheet.headers["content-type"]
 
     # Renew one authorization by a year.
     renew_id, until = _authorization(db, user="bram.visser@voorbeeld-bv1.nl", service="Omzetbelasting aangifte")
@@ -124,11 +127,14 @@ def test_production_stack_end_to_end(stack, procs, capsys):
 
     # /metrics after the run: the outbox is empty, the reminder figures are there, both
     # gunicorn workers' requests are counted.
+    answered_before_scrape = Browser.answered[port]
     text = browser.metrics(token)
     assert metric(text, "reconi_outbox_backlog") == 0
     assert metric(text, "reconi_outbox_failed") == 0
     assert metric(text, "reconi_reminder_last_run_duration_seconds") > 0
     requests = metric_sum(text, "reconi_http_requests_total")
+    # Every request answered by either gunicorn worker is counted (multiprocess mode adds them up).
+    assert requests == answered_before_scrape, (requests, answered_before_scrape)
     assert metric_sum(text, "reconi_http_requests_total", 'view="permission_revoke"') >= 4  # 2 GETs, 2 POSTs
 
     kinds = _kinds_at_smtp(stack)
@@ -147,3 +153,4 @@ def test_production_stack_end_to_end(stack, procs, capsys):
             + ", ".join(f"{name} {seconds:.0f}s" for name, seconds in phases.items())
             + ")"
         )
+        print("\n".join(line for line in text.splitlines() if line.startswith(("reconi_outbox", "reconi_reminder"))))
