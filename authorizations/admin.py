@@ -59,9 +59,9 @@ class ServiceProviderAdmin(AuditedDeleteMixin, AuditedSaveMixin, admin.ModelAdmi
 
 @admin.register(Service)
 class ServiceAdmin(AuditedDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
-    list_display = ("name", "provider", "minimum_level", "service_id", "uuid")
+    list_display = ("name", "provider", "minimum_level", "refuses_branch_restriction", "service_id", "uuid")
     list_select_related = ("provider",)
-    list_filter = ("minimum_level", "provider")
+    list_filter = ("minimum_level", "refuses_branch_restriction", "provider")
     search_fields = ("name", "service_id", "=uuid", "provider__name", "=provider__oin")
     autocomplete_fields = ("provider",)
     readonly_fields = ("service_id",)
@@ -156,6 +156,7 @@ class AuthorizationAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, ad
         "organization",
         "target",
         "level",
+        "branch_number",
         "valid_from",
         "valid_until",
         "status_label",
@@ -174,6 +175,7 @@ class AuthorizationAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, ad
         "service__service_id",
         "=service__uuid",
         "provider__name",
+        "=branch_number",
     )
     readonly_fields = ("status_label", "target", "created_at")
     fields = (

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import overview, permissions, wizard
+from .views import branches, overview, permissions, wizard
 
 urlpatterns = [
     path("", overview.overview, name="manage_overview"),
@@ -10,4 +10,5 @@ urlpatterns = [
     path("permissions/<int:pk>/renew/", permissions.permission_renew, name="permission_renew"),
     path("permissions/<int:pk>/activate/", permissions.permission_activate, name="permission_activate"),
     path("permissions/new/", wizard.permission_new, name="permission_new"),
+    path("branches/", branches.branch_list, name="branch_list"),
 ]

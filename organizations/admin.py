@@ -20,13 +20,18 @@ from users.admin import (
 )
 from users.models import User
 
-from .models import Membership, Organization, Representative
-from .services import manager_withdraw, membership_link, organization_create, representative_add
+from .models import Branch, Membership, Organization, Representative
+from .services import branch_add, manager_withdraw, membership_link, organization_create, representative_add
 
 
 class RepresentativeInline(ReadOnlyInline):
     model = Representative
     fields = ("name", "email", "authority", "extract_date")
+
+
+class BranchInline(ReadOnlyInline):
+    model = Branch
+    fields = ("number", "name")
 
 
 class MembershipInline(ReadOnlyInline):
@@ -43,7 +48,7 @@ class OrganizationAdmin(NoDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
     list_display = ("name", "kvk_number", "branch_number", "rsin", "email_domain", "created_at")
     search_fields = ("name", "=kvk_number", "=branch_number", "=rsin", "email_domain")
     readonly_fields = ("created_at",)
-    inlines = [RepresentativeInline, MembershipInline]
+    inlines = [RepresentativeInline, BranchInline, MembershipInline]
 
     def audit_organization(self, obj):
         return obj
@@ -175,3 +180,29 @@ class MembershipAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin
         )
         if done:
             self.message_user(request, gettext("Withdrew %(count)d manager roles.") % {"count": done})
+
+
+class BranchAddForm(forms.Form):
+    organization = forms.ModelChoiceField(label=_("organisation"), queryset=Organization.objects.all())
+    number = forms.CharField(label=_("branch number"), max_length=40)
+    name = forms.CharField(label=_("name"), max_length=200, required=False)
+
+
+@admin.register(Branch)
+class BranchAdmin(ServiceAddMixin, AuditedSaveMixin, admin.ModelAdmin):
+    """Support maintains the known branches; an authorization may be restricted to one of them."""
+
+    add_form_class = BranchAddForm
+    list_display = ("number", "name", "organization", "created_at")
+    list_select_related = ("organization",)
+    search_fields = ("=number", "name", "organization__name", "=organization__kvk_number")
+    readonly_fields = ("organization", "number", "created_at")
+    fields = ("organization", "number", "name", "created_at")
+
+    def audit_organization(self, obj):
+        return obj.organization
+
+    def add_via_service(self, request, data):
+        return branch_add(
+            actor=request.user, organization=data["organization"], number=data["number"], name=data["name"]
+        )

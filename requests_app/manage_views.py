@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from reconi.dates import parse_date
+from reconi.navigation import back_to_permissions, with_next
 from reconi.permissions import (
     STEP_UP_SECONDS,
     get_scoped_or_404,
@@ -126,7 +127,9 @@ def _confirmed_recently(request) -> bool:
 
 
 def _reauthenticate(request, url_name: str):
-    next_url = reverse("request_detail", kwargs={"pk": request.resolver_match.kwargs["pk"]})
+    next_url = with_next(
+        reverse("request_detail", kwargs={"pk": request.resolver_match.kwargs["pk"]}), back_to_permissions(request)
+    )
     messages.info(request, _("Confirm it is you, then click “Sign” again."))
     return redirect(f"{reverse(url_name)}?{urlencode({'next': next_url})}")
 
@@ -147,8 +150,10 @@ def request_detail(request, pk):
     signable = obj.kind in SIGNED_KINDS and obj.status in (Request.Status.DRAFT, Request.Status.AWAITING_SIGNATURE)
     manager_signed = obj.signatures.filter(capacity=Signature.Capacity.MANAGER).exists()
     cancel_form = CancelForm(request.POST or None)
+    back = back_to_permissions(request)  # started from "Request new means" on the Permissions page
     if request.method == "POST":
         action = request.POST.get("action")
+        done = False
         try:
             if action == "sign" and signable and not manager_signed:
                 if not _confirmed_recently(request):
@@ -163,6 +168,7 @@ def request_detail(request, pk):
                 messages.success(
                     request, _("You signed form %(number)s; it was sent to Reconi.") % {"number": obj.number}
                 )
+                done = True
             elif action == "approve_renewal" and obj.kind == Request.Kind.MEANS_RENEWAL:
                 services.means_renewal_approve(actor=request.user, request=obj)
                 obj.refresh_from_db()
@@ -174,6 +180,7 @@ def request_detail(request, pk):
             elif action == "send" and signable and obj.status == Request.Status.DRAFT:
                 services.request_send_for_signature(actor=request.user, request=obj)
                 messages.success(request, _("The representatives received a link by email to sign the form."))
+                done = True
             elif action == "submit" and signable:
                 request_submit(actor=request.user, request=obj)
                 messages.success(request, _("Form %(number)s was sent to Reconi.") % {"number": obj.number})
@@ -192,7 +199,9 @@ def request_detail(request, pk):
                 messages.error(request, message)
         except PermissionDenied:
             messages.error(request, _("You cannot do this for this request."))
-        return redirect("request_detail", pk=obj.pk)
+        if done and back:
+            return redirect(back)
+        return redirect(with_next(reverse("request_detail", kwargs={"pk": obj.pk}), back))
 
     try:
         from .signing import form_html
@@ -207,6 +216,7 @@ def request_detail(request, pk):
         {
             "obj": obj,
             "signatures": obj.signatures.all(),
+            "back": back,
             "can_sign": signable and not manager_signed,
             "can_approve_renewal": obj.kind == Request.Kind.MEANS_RENEWAL
             and obj.status == Request.Status.AWAITING_SIGNATURE,

@@ -139,6 +139,7 @@ def form_context(request: Request, *, signer_blocks: list[dict] | None = None) -
                 "scope": item.get("scope_label") or item.get("scope") or "",
                 "level": item.get("level") or "",
                 "years": item.get("years"),
+                "branch": item.get("branch_number") or "",
             }
             for item in payload.get("authorizations") or []
         ],

@@ -150,14 +150,22 @@ class UpgradeForm(forms.Form):
         label=_("Note for support (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, manager, user, current_level, **kwargs):
+    def __init__(self, *args, manager, user, current_level, manager_level=None, **kwargs):
+        from .rules import upgrade_levels, upgrade_needs_representative
+
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = _managed(manager).filter(memberships__user=user)
         if current_level:
+            labels = dict(AssuranceLevel.choices)
             self.fields["level"].choices = [
-                (value, label)
-                for value, label in AssuranceLevel.choices
-                if AssuranceLevel.rank(value) > AssuranceLevel.rank(current_level)
+                (
+                    level,
+                    _("%(level)s — above your own level: the representative signs, Reconi checks identity in person")
+                    % {"level": labels[level]}
+                    if upgrade_needs_representative(to_level=level, manager_level=manager_level)
+                    else labels[level],
+                )
+                for level in upgrade_levels(current_level)
             ]
 
 

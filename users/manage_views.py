@@ -20,9 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from reconi.navigation import back_to_permissions, with_next
 from reconi.permissions import get_scoped_or_404, log_denied, managed_organizations, manager_required
 from reconi.roles import manager_level_for
 from requests_app.csv_import import COLUMN_LABELS, COLUMNS, CsvFileError, csv_template, parse_people_csv
+from requests_app.models import Request
 from requests_app.services import (
     means_request_create,
     means_request_create_bulk,
@@ -33,7 +35,14 @@ from requests_app.services import (
 
 from .forms import YEARS_CHOICES, CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
 from .models import Means, User
-from .rules import VALID_PERIODS, manager_may_renew_refusal, means_renewable_refusal, renewal_end, renewal_periods
+from .rules import (
+    VALID_PERIODS,
+    manager_may_renew_refusal,
+    means_renewable_refusal,
+    renewal_end,
+    renewal_periods,
+    upgrade_levels,
+)
 from .selectors import people_of_managed_organizations
 from .services import manager_level_over, means_renew_bulk
 
@@ -62,6 +71,7 @@ def users_list(request):
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     for person in page.object_list:
         person.means_state = _means_state(person)
+        person.can_upgrade = person.means_state == "active" and bool(upgrade_levels(person.means_level))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
@@ -127,6 +137,7 @@ def users_add(request):
     person_form = PersonForm(manager=request.user, prefix="person")
     upload_form = CsvUploadForm(manager=request.user, prefix="csv")
     active_tab = request.GET.get("tab", "single")
+    back = back_to_permissions(request)
     if request.method == "POST" and request.POST.get("action") == "upload":
         active_tab = "csv"
         upload_form = CsvUploadForm(request.POST, request.FILES, manager=request.user, prefix="csv")
@@ -149,6 +160,7 @@ def users_add(request):
                     "filename": upload_form.cleaned_data["file"].name[:200],
                     "rows": parsed.rows,
                     "lines": parsed.lines,
+                    "next": back,
                 }
                 return redirect("users_add_preview")
     elif request.method == "POST":
@@ -176,7 +188,7 @@ def users_add(request):
                     _("Request %(number)s was made. Check the form and sign it to send it to Reconi.")
                     % {"number": new_request.number},
                 )
-                return redirect("request_detail", pk=new_request.pk)
+                return redirect(with_next(reverse("request_detail", kwargs={"pk": new_request.pk}), back))
     return render(
         request,
         "users/user_add.html",
@@ -186,6 +198,7 @@ def users_add(request):
             "active_tab": active_tab,
             "columns": COLUMNS,
             "example": csv_template(),
+            "back": back,
         },
     )
 
@@ -249,7 +262,8 @@ def users_add_preview(request):
                 )
                 % {"number": new_request.number, "people": len(new_request.payload["people"])},
             )
-            return redirect("request_detail", pk=new_request.pk)
+            back = stored.get("next", "") if stored.get("next") == reverse("permission_list") else ""
+            return redirect(with_next(reverse("request_detail", kwargs={"pk": new_request.pk}), back))
     errors_per_row = _check(stored, organization, request)
     rows = []
     for line, row, errors in zip(stored["lines"], stored["rows"], errors_per_row, strict=True):
@@ -310,8 +324,13 @@ def users_upgrade(request, pk):
     people = User.objects.filter(memberships__organization__in=managed_organizations(request)).distinct()
     person = get_scoped_or_404(request, people, pk=pk)
     means = Means.objects.active().filter(owner=person).first()
+    manager_level, _organization = manager_level_over(actor=request.user, owner=person)
     form = UpgradeForm(
-        request.POST or None, manager=request.user, user=person, current_level=getattr(means, "level", None)
+        request.POST or None,
+        manager=request.user,
+        user=person,
+        current_level=getattr(means, "level", None),
+        manager_level=manager_level,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -333,9 +352,14 @@ def users_upgrade(request, pk):
                 for message in exc.messages:
                     form.add_error(None, message)
         else:
-            messages.success(
-                request, _("Upgrade request %(number)s was made. Sign it to send it.") % {"number": new_request.number}
-            )
+            if new_request.status == Request.Status.AWAITING_SIGNATURE:
+                text = _(
+                    "Upgrade request %(number)s was sent to the representative to sign; "
+                    "Reconi then checks the identity in person."
+                )
+            else:
+                text = _("Upgrade request %(number)s was made. Sign it to send it.")
+            messages.success(request, text % {"number": new_request.number})
             return redirect("request_detail", pk=new_request.pk)
     return render(request, "users/user_upgrade.html", {"person": person, "means": means, "form": form})
 

@@ -22,7 +22,7 @@ from reconi.roles import require_support
 from users.models import Means, User
 
 from ..models import Request
-from .checks import missing_identity_checks, same_person
+from .checks import missing_identity_checks, missing_in_person_check, same_person
 from .core import _audit, _decide, _email_about, _locked, _transition, _url_for
 from .links import _email_link_request
 
@@ -96,6 +96,12 @@ def request_approve(*, actor: User, request: Request) -> Request:
             _("Record the identity check first (required from EH2+ up) for: %(people)s.")
             % {"people": ", ".join(missing)},
             code="identity_check_missing",
+        )
+    if missing_in_person_check(request):
+        raise ValidationError(
+            _("This upgrade is above the manager's level: check %(person)s's identity face to face first.")
+            % {"person": request.subject_user},
+            code="in_person_check_missing",
         )
     _decide(request, actor=actor, status=Request.Status.APPROVED)
     request.save()
@@ -206,6 +212,7 @@ def _grant(*, actor: User, user: User, organization: Organization, item: dict) -
         scope=item["scope"],
         service=Service.objects.filter(pk=item.get("service_id")).first(),
         provider=ServiceProvider.objects.filter(pk=item.get("provider_id")).first(),
+        branch_number=item.get("branch_number", ""),
         years=item.get("years", 3),
     )
     return authorization.pk
@@ -231,7 +238,12 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
             if not Membership.objects.filter(user=user, organization=organization).exists():
                 membership_link(actor=actor, user=user, organization=organization)
             means = means_issue(
-                actor=actor, owner=user, level=person["level"], years=person["years"], organization=organization
+                actor=actor,
+                owner=user,
+                level=person["level"],
+                years=person["years"],
+                organization=organization,
+                request_number=request.number,
             )
             granted = []
             for item in person.get("authorizations", []):
