@@ -189,7 +189,7 @@ class BranchAddForm(forms.Form):
 
 
 @admin.register(Branch)
-class BranchAdmin(ServiceAddMixin, AuditedSaveMixin, admin.ModelAdmin):
+class BranchAdmin(NoDeleteMixin, ServiceAddMixin, AuditedSaveMixin, admin.ModelAdmin):
     """Support maintains the known branches; an authorization may be restricted to one of them."""
 
     add_form_class = BranchAddForm
