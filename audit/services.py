@@ -24,6 +24,7 @@ def audit_record(
     organization=None,
     data: dict | None = None,
 ) -> AuditEvent:
+    """Rule 16: write ``action`` to the append-only, hash-chained log, in the service's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the service's transaction")
     if connection.vendor == "postgresql":

@@ -19,23 +19,22 @@ from django.utils.translation import gettext_lazy as _
 from organizations.models import Organization
 from reconi.admin import AuditedDeleteMixin, NoDeleteMixin
 from reconi.levels import AssuranceLevel
+from reconi.rules import VALID_PERIODS, period_choices
 from users.admin import (
     AuditedSaveMixin,
     ReadOnlyChangeMixin,
     ReadOnlyInline,
     ServiceAddMixin,
     autocomplete,
-    period_choices,
     run_for_each,
 )
 from users.models import User
-from users.services import VALID_PERIODS
 
 from .models import Authorization, AuthorizationStatus, Service, ServiceProvider
 from .services import authorization_grant, authorization_reactivate, authorization_renew, authorization_revoke
 
 EXPIRING = "expiring"
-EXPIRING_WITHIN = relativedelta(months=2)  # the first renewal reminder (rule 14)
+EXPIRING_WITHIN = relativedelta(months=2)  # the first renewal reminder
 
 
 class ServiceInline(ReadOnlyInline):
@@ -75,7 +74,7 @@ class ServiceAdmin(AuditedDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
 
 
 class AuthorizationStatusFilter(admin.SimpleListFilter):
-    """Status is derived from dates and revoked_at (rule 6), so it filters through the queryset."""
+    """Status is derived from dates and revoked_at, so it filters through the queryset."""
 
     title = _("status")
     parameter_name = "status"
@@ -128,7 +127,12 @@ def _renew_action(years: int):
             modeladmin,
             request,
             queryset,
-            lambda authorization: authorization_renew(actor=request.user, authorization=authorization, years=years),
+            lambda authorization: authorization_renew(
+                actor=request.user,
+                authorization=authorization,
+                years=years,
+                expected_valid_until=authorization.valid_until,
+            ),
         )
         if done:
             modeladmin.message_user(
@@ -232,7 +236,7 @@ class AuthorizationAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, ad
 
     @admin.action(description=_("Revoke (immediately)"), permissions=["change"])
     def revoke(self, request, queryset):
-        # Revoking cannot be undone (rule 7): ask first, as Django does before deleting.
+        # Revoking cannot be undone: ask first, as Django does before deleting.
         if request.POST.get("post") != "yes":
             context = {
                 **self.admin_site.each_context(request),

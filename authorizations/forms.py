@@ -5,12 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.rules import branch_format_refusal
 from reconi.levels import AssuranceLevel
+from reconi.rules import period_choices, period_refusal
 
 from .models import AuthorizationStatus
 from .selectors import users_linked_to
 
-PERIOD_CHOICES = [(1, _("1 year")), (3, _("3 years")), (5, _("5 years"))]
-PERIOD_ERROR = _("Choose a period of 1, 3 or 5 years.")
 # Up to this many linked users the Permissions filter offers a dropdown; above it a search
 # field (5,000 options were 400 KB of HTML and ~250 ms of rendering on every list page).
 USER_SELECT_LIMIT = 200
@@ -109,14 +108,29 @@ class PermissionFilterForm(forms.Form):
         return None
 
 
-class PeriodForm(forms.Form):
-    """1, 3 or 5 years (rule 5): renew and activate."""
+STALE_PAGE = _("This page was out of date; nothing was changed. Check the permission and try again.")
 
-    period = forms.TypedChoiceField(
-        label=_("Period"),
-        choices=PERIOD_CHOICES,
-        coerce=int,
-        initial=1,
-        widget=forms.RadioSelect,
-        error_messages={"invalid_choice": PERIOD_ERROR, "required": PERIOD_ERROR},
-    )
+
+class PeriodForm(forms.Form):
+    """Renew or activate: the period, and the end date the manager saw, so that a
+    stale or repeated submit changes nothing. ``seen=False``: the bulk form, whose
+    rows carry their own end dates."""
+
+    period = forms.TypedChoiceField(label=_("Period"), choices=(), coerce=int, initial=1, widget=forms.RadioSelect)
+    seen_until = forms.DateField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, seen: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["period"]
+        field.choices = period_choices()
+        message = period_refusal(None).message
+        field.error_messages.update(invalid_choice=message, required=message)
+        self.seen = seen
+        if not seen:
+            del self.fields["seen_until"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.seen and not cleaned.get("seen_until"):
+            raise forms.ValidationError(STALE_PAGE, code="stale_page")
+        return cleaned

@@ -71,7 +71,7 @@ class AuthorizationStatus(models.TextChoices):
 
 
 def status_expression(on: datetime.date):
-    """Status as SQL, derived from dates and revoked_at, never stored (rule 6)."""
+    """Rule 6: status as SQL, derived from dates and revoked_at, never stored."""
     return Case(
         When(revoked_at__isnull=False, then=Value(AuthorizationStatus.REVOKED.value)),
         When(valid_from__gt=on, then=Value(AuthorizationStatus.PENDING.value)),
@@ -86,7 +86,7 @@ class AuthorizationQuerySet(models.QuerySet):
         return self.annotate(status_value=status_expression(on or timezone.localdate()))
 
     def in_force(self, on: datetime.date | None = None):
-        """Only these grant anything (rule 6)."""
+        """Only these grant anything."""
         on = on or timezone.localdate()
         return self.filter(revoked_at__isnull=True, valid_from__lte=on, valid_until__gte=on)
 
@@ -221,11 +221,7 @@ class Authorization(models.Model):
 
     @property
     def scope_label(self) -> str:
-        if self.scope == self.Scope.SERVICE:
-            return self.service.name
-        if self.scope == self.Scope.PROVIDER:
-            return _("All services of %(provider)s") % {"provider": self.provider.name}
-        return _("All services at %(level)s") % {"level": self.level}
+        return scope_label(self.scope, level=self.level, service=self.service, provider=self.provider)
 
     def request_again_query(self) -> str:
         """The query string that opens "Request new permissions" filled in like this authorization:
@@ -244,3 +240,14 @@ class Authorization(models.Model):
         if self.scope == self.Scope.PROVIDER:
             return self.provider_id == service.provider_id
         return AssuranceLevel.is_at_most(service.minimum_level, self.level)
+
+
+def scope_label(
+    scope: str, *, level: str, service: Service | None = None, provider: ServiceProvider | None = None
+) -> str:
+    """What an authorization covers, in words ("?" for a service or provider no longer there)."""
+    if scope == Authorization.Scope.SERVICE:
+        return service.name if service else "?"
+    if scope == Authorization.Scope.PROVIDER:
+        return _("All services of %(provider)s") % {"provider": provider.name if provider else "?"}
+    return _("All services at %(level)s") % {"level": level}

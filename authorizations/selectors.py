@@ -19,8 +19,8 @@ def user_may_use_service(
 ) -> bool:
     """Would eHerkenning let ``user`` into ``service`` for ``organization`` at ``level``?
 
-    Only authorizations in force count (rule 6), and never above the user's
-    active means (rule 1).
+    Only authorizations in force count, and never above the user's
+    active means.
     """
     from reconi.levels import AssuranceLevel
 
@@ -49,7 +49,7 @@ def authorizations_of_user(*, user, on: datetime.date | None = None):
 
 # --- The Manage tab's Permissions pages (overview and list) -------------------------------------
 
-# "Expiring" means: not revoked, and the end date falls within the next two months (rule 14's first reminder).
+# "Expiring" means: not revoked, and the end date falls within the next two months (the first renewal reminder).
 EXPIRING_MONTHS = 2
 CHART_MONTHS = 12
 
@@ -272,7 +272,7 @@ WIZARD_SEARCH_LIMIT = 50
 
 
 def wizard_linked_users(*, organization: Organization):
-    """The users a manager of ``organization`` may authorize there: those linked to it (rule 9).
+    """The users a manager of ``organization`` may authorize there: those linked to it.
 
     Each carries ``means_level``: the level of their active means, or None.
     """

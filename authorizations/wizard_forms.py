@@ -2,21 +2,23 @@
 
 Each step's form receives what the earlier steps settled (the manager, the
 organisation, the user, the level), so every choice queryset is scoped: an id
-from outside the manager's reach is simply not a valid choice. The service
-checks rules 1, 2 and 3 again when the list is confirmed.
+from outside the manager's reach is simply not a valid choice. The forms ask the
+rule functions of ``authorizations.rules``; the service asks them again at confirm.
 """
 
 from django import forms
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization
 from organizations.rules import branch_restriction_refusal
 from reconi.levels import AssuranceLevel
 from reconi.roles import manager_level_for
-from users.services import VALID_PERIODS
+from reconi.rules import period_choices, period_refusal
+from users.rules import no_means_refusal
 
 from .models import Authorization, Service, ServiceProvider
+from .rules import in_force_refusal, level_refusal, scope_refusal, service_minimum_refusal
 from .selectors import identical_authorization_in_force, wizard_linked_users, wizard_unlinked_users
 
 
@@ -50,10 +52,8 @@ class UserStepForm(forms.Form):
     def clean_user(self):
         user = self.cleaned_data["user"]
         if user.means_level is None:
-            raise forms.ValidationError(
-                gettext("%(user)s has no active means, so no authorization can be granted.") % {"user": user},
-                code="no_means",
-            )
+            refusal = no_means_refusal(person=user)
+            raise forms.ValidationError(refusal.message, code=refusal.code)
         return user
 
 
@@ -71,19 +71,6 @@ class UnlinkedUserForm(forms.Form):
         self.fields["unlinked_user"].queryset = wizard_unlinked_users(manager=manager, organization=organization)
 
 
-def level_refusal(level: str, *, user, means_level: str | None, manager_level: str | None) -> str | None:
-    """Why ``level`` cannot be chosen for ``user`` (rules 1 and 3), or None."""
-    if means_level is None:
-        return gettext("%(user)s has no active means.") % {"user": user}
-    if not AssuranceLevel.is_at_most(level, means_level):
-        return gettext("Above the level of %(user)s's means (%(means)s).") % {"user": user, "means": means_level}
-    if manager_level is None:
-        return gettext("You do not manage this organisation.")
-    if not AssuranceLevel.is_at_most(level, manager_level):
-        return gettext("Above your own manager level (%(level)s).") % {"level": manager_level}
-    return None
-
-
 class LevelStepForm(forms.Form):
     level = forms.ChoiceField(
         choices=AssuranceLevel.choices,
@@ -98,35 +85,28 @@ class LevelStepForm(forms.Form):
         self.means_level = user.means_level
         self.manager_level = manager_level_for(manager, organization)
 
+    def refusal(self, level: str):
+        return level_refusal(
+            level=level, person=self.user, means_level=self.means_level, manager_level=self.manager_level
+        )
+
     def options(self) -> list[dict]:
         """Every level, the ones above the means or the manager level disabled with the reason."""
         return [
-            {
-                "value": value,
-                "label": label,
-                "refusal": level_refusal(
-                    value, user=self.user, means_level=self.means_level, manager_level=self.manager_level
-                ),
-            }
+            {"value": value, "label": label, "refusal": getattr(self.refusal(value), "message", None)}
             for value, label in AssuranceLevel.choices
         ]
 
     def clean_level(self):
         level = self.cleaned_data["level"]
-        refusal = level_refusal(level, user=self.user, means_level=self.means_level, manager_level=self.manager_level)
+        refusal = self.refusal(level)
         if refusal:
-            raise forms.ValidationError(refusal, code="level_refused")
+            raise forms.ValidationError(refusal.message, code=refusal.code)
         return level
 
 
-def service_refusal(service: Service, level: str) -> str | None:
-    """Why ``service`` cannot be added at ``level`` (rule 2), or None."""
-    if AssuranceLevel.is_at_most(service.minimum_level, level):
-        return None
-    return gettext("Needs at least %(minimum)s; you chose %(level)s.") % {
-        "minimum": service.minimum_level,
-        "level": level,
-    }
+def service_refusal(service: Service, level: str):
+    return service_minimum_refusal(level=level, service_name=service.name, minimum=service.minimum_level)
 
 
 class AddLineForm(forms.Form):
@@ -163,22 +143,15 @@ class AddLineForm(forms.Form):
         provider = cleaned.get("provider")
         if scope is None or self.errors:
             return cleaned
-        if scope == Authorization.Scope.SERVICE:
-            if service is None:
-                raise forms.ValidationError(gettext("Choose a service."), code="no_service")
-            refusal = service_refusal(service, self.level)
-            if refusal:
-                raise forms.ValidationError(
-                    gettext("%(service)s cannot be added: %(reason)s") % {"service": service.name, "reason": refusal},
-                    code="below_service_minimum",
-                )
-            provider = None
-        elif scope == Authorization.Scope.PROVIDER:
-            if provider is None:
-                raise forms.ValidationError(gettext("Choose a service provider."), code="no_provider")
+        if scope != Authorization.Scope.SERVICE:
             service = None
-        else:
-            service = provider = None
+        if scope != Authorization.Scope.PROVIDER:
+            provider = None
+        refusal = scope_refusal(scope=scope, service=service, provider=provider) or (
+            service and service_refusal(service, self.level)
+        )
+        if refusal:
+            raise forms.ValidationError(refusal.message, code=refusal.code)
         cleaned["service"], cleaned["provider"] = service, provider
         refusal = branch_restriction_refusal(
             branch_number=self.branch,
@@ -202,11 +175,8 @@ class AddLineForm(forms.Form):
             branch_number=self.branch,
         )
         if in_force.exists():
-            raise forms.ValidationError(
-                gettext("%(user)s already has this authorization in force; renew it from the list instead.")
-                % {"user": self.user},
-                code="exists",
-            )
+            refusal = in_force_refusal(person=self.user)
+            raise forms.ValidationError(refusal.message, code=refusal.code)
         return cleaned
 
     def line(self) -> dict:
@@ -231,18 +201,11 @@ def _same_target(line: dict, other: dict) -> bool:
 
 class ConfirmForm(forms.Form):
     period = forms.TypedChoiceField(
-        label=_("Validity period"),
-        choices=(),
-        coerce=int,
-        widget=forms.RadioSelect,
-        initial=3,
-        error_messages={"invalid_choice": _("Choose a period of 1, 3 or 5 years.")},
+        label=_("Validity period"), choices=(), coerce=int, widget=forms.RadioSelect, initial=3
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["period"].choices = [(years, period_label(years)) for years in sorted(VALID_PERIODS)]
-
-
-def period_label(years: int) -> str:
-    return ngettext("%(years)d year", "%(years)d years", years) % {"years": years}
+        field = self.fields["period"]
+        field.choices = period_choices()
+        field.error_messages["invalid_choice"] = period_refusal(None).message

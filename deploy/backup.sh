@@ -7,10 +7,13 @@
 # Environment (as for the portal itself):
 #   DATABASE_URL                         a role that can read every table (the owner role)
 #   RECONI_VAR_DIR                       holds media/ (shared storage in production)
+#   AUDIT_ANCHOR_DIR                     the audit chain's signed anchors (default RECONI_VAR_DIR/audit-anchors)
 #   SIGNING_KEY_FILE, SIGNING_CERT_FILE  the portal's signing key and certificate
 #
-# Writes DIRECTORY/reconi-<UTC time>/ with database.dump, media.tar.gz, signing/ and
-# SHA256SUMS, and prints its path. The signing key is a secret: store backups encrypted.
+# Writes DIRECTORY/reconi-<UTC time>/ with database.dump, media.tar.gz, audit-anchors.tar.gz,
+# signing/ and SHA256SUMS, and prints its path. The signing key is a secret: store backups
+# encrypted. SECRET_KEY and MFA_ENCRYPTION_KEYS are not in it: keep them in your secret store
+# (without MFA_ENCRYPTION_KEYS the restored second-factor secrets cannot be read).
 set -euo pipefail
 
 dest="${1:?usage: deploy/backup.sh DIRECTORY}"
@@ -32,8 +35,14 @@ else
   tar -czf "$out/media.tar.gz" -T /dev/null
 fi
 
+# The signed anchors of the audit chain (kept outside the database).
+anchors="${AUDIT_ANCHOR_DIR:-$RECONI_VAR_DIR/audit-anchors}"
+if [ -d "$anchors" ]; then
+  tar -C "$anchors" -czf "$out/audit-anchors.tar.gz" .
+fi
+
 cp "$SIGNING_KEY_FILE" "$out/signing/key.pem"
 cp "$SIGNING_CERT_FILE" "$out/signing/cert.pem"
 
-(cd "$out" && sha256sum database.dump media.tar.gz signing/key.pem signing/cert.pem > SHA256SUMS)
+(cd "$out" && sha256sum database.dump ./*.tar.gz signing/key.pem signing/cert.pem > SHA256SUMS)
 echo "$out"

@@ -7,11 +7,13 @@
 #   DATABASE_URL                         the new, empty database, as the role that will own the tables
 #   APP_DB_ROLE                          (optional) the application's role: granted its rights afterwards
 #   RECONI_VAR_DIR                       where media/ is unpacked
+#   AUDIT_ANCHOR_DIR                     where the audit anchors go (default RECONI_VAR_DIR/audit-anchors)
 #   SIGNING_KEY_FILE, SIGNING_CERT_FILE  where the signing key and certificate are put back
 #   DJANGO_SETTINGS_MODULE, SECRET_KEY, ALLOWED_HOSTS, ...  as for the portal: used for the checks
 #
-# Then checks: the files match SHA256SUMS, no migration is missing, the audit log's hash chain
-# is intact. Start the portal (web, worker, beat) only after it prints "Restore complete".
+# Then checks: the files match SHA256SUMS, the app role is what it must be (db_check_app_role),
+# no migration is missing, the audit log's hash chain is intact and matches its signed anchors
+# (audit_verify). Start the portal (web, worker, beat) only after it prints "Restore complete".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,20 +36,20 @@ fi
 pg_restore --no-owner --no-acl --exit-on-error --dbname="$DATABASE_URL" "$src/database.dump"
 if [ -n "${APP_DB_ROLE:-}" ]; then
   psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -v app_role="$APP_DB_ROLE" -f deploy/postgres/app-role.sql
+  "$PYTHON" manage.py db_check_app_role --role "$APP_DB_ROLE"
 fi
 
 mkdir -p "$RECONI_VAR_DIR"
 tar -C "$RECONI_VAR_DIR" -xzf "$src/media.tar.gz"
+if [ -f "$src/audit-anchors.tar.gz" ]; then
+  anchors="${AUDIT_ANCHOR_DIR:-$RECONI_VAR_DIR/audit-anchors}"
+  mkdir -p "$anchors"
+  tar -C "$anchors" -xzf "$src/audit-anchors.tar.gz"
+fi
 install -D -m 600 "$src/signing/key.pem" "$SIGNING_KEY_FILE"
 install -D -m 644 "$src/signing/cert.pem" "$SIGNING_CERT_FILE"
 
 "$PYTHON" manage.py migrate --check --noinput
-"$PYTHON" manage.py shell -c "
-from audit.selectors import audit_chain_broken_at
-from audit.models import AuditEvent
-broken = audit_chain_broken_at()
-if broken is not None:
-    raise SystemExit(f'The audit chain is broken at event {broken}.')
-print(f'Audit chain intact: {AuditEvent.objects.count()} events.')
-"
+# The hash chain, and the signed anchors restored with it (AUDIT_ANCHOR_DIR).
+"$PYTHON" manage.py audit_verify
 echo "Restore complete: $DATABASE_URL"

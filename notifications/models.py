@@ -142,7 +142,7 @@ class OutboxAttachment(models.Model):
 
 
 class RenewalReminder(models.Model):
-    """One reminder (rule 14): this object, this expiry date, this stage. Never twice.
+    """One reminder: this object, this expiry date, this stage. Never twice.
 
     A renewal moves ``valid_until`` and so makes a new key: the next round is armed.
     """

@@ -8,7 +8,7 @@ nothing. Delivery leases a row and records each attempt (see "Delivery" below), 
 two workers never send the same row at once and every try is visible; an SMTP
 failure leaves the row pending for a later attempt, however long the outage lasts.
 
-``renewal_reminders_send`` is the reminder job (rule 14), run daily by beat and by
+``renewal_reminders_send`` is the reminder job, run daily by beat and by
 ``manage.py send_renewal_reminders``.
 """
 
@@ -498,7 +498,7 @@ def email_resend(*, actor, email: OutboxEmail) -> OutboxEmail:
     return email
 
 
-# Renewal reminders (rule 14) ---------------------------------------------------------------------
+# Renewal reminders --------------------------------------------------------------------------
 
 
 @dataclass
@@ -737,7 +737,7 @@ def _reminder_context_in(planned: PlannedEmail, phrases: _Phrases, language: str
 def renewal_reminders_send(
     *, today: datetime.date | None = None, dry_run: bool = False, fast: bool = True
 ) -> ReminderRun:
-    """One run of the reminder job: claim what is due, queue one email per recipient.
+    """Rule 14: one run of the reminder job: claim what is due, queue one email per recipient.
 
     Exactly once per (object, valid_until, stage), also with two runs at once: the
     claim and the outbox rows commit together, or neither does. The emails are

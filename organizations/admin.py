@@ -1,6 +1,6 @@
 """Admin for support staff: organisations, their representatives and memberships.
 
-A manager role is given only after the representatives signed (rule 10), by the
+A manager role is given only after the representatives signed, by the
 request workflow; here support can only withdraw one, through the service.
 """
 
@@ -42,8 +42,18 @@ class MembershipInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("user")
 
 
+class ServiceCreateMixin:
+    """On the add page a service makes the object, in its own durable transaction, so the
+    page must not wrap it in Django's changeform transaction (a change page keeps it)."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None and request.method == "POST":
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Organization)
-class OrganizationAdmin(NoDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
+class OrganizationAdmin(ServiceCreateMixin, NoDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
     delete_instead = _("Its authorizations, people and requests refer to it, and so does the audit log.")
     list_display = ("name", "kvk_number", "branch_number", "rsin", "email_domain", "created_at")
     search_fields = ("name", "=kvk_number", "=branch_number", "=rsin", "email_domain")
@@ -68,7 +78,7 @@ class OrganizationAdmin(NoDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Representative)
-class RepresentativeAdmin(NoDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
+class RepresentativeAdmin(ServiceCreateMixin, NoDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
     delete_instead = _(
         "Signed forms and the audit log refer to the representative; record the end of the authority instead."
     )
@@ -131,15 +141,25 @@ class MembershipLinkForm(forms.Form):
 
 
 class IsManagerFilter(admin.SimpleListFilter):
+    """Working managers as everywhere else (``Membership.objects.working_managers``), and the
+    roles that are recorded but give no rights today (ended, or the manager's own means lapsed)."""
+
     title = _("manager role")
     parameter_name = "manager"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Manager")), ("no", _("No manager role"))]
+        return [
+            ("working", _("Working manager today")),
+            ("lapsed", _("Manager role without rights today")),
+            ("no", _("No manager role")),
+        ]
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(manager_level__isnull=False)
+        working = Membership.objects.working_managers().values("pk")
+        if self.value() == "working":
+            return queryset.filter(pk__in=working)
+        if self.value() == "lapsed":
+            return queryset.filter(manager_level__isnull=False).exclude(pk__in=working)
         if self.value() == "no":
             return queryset.filter(manager_level__isnull=True)
         return queryset

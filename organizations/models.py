@@ -2,7 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.db.models.functions import Cast, Mod, Substr
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -31,37 +31,15 @@ def rsin_elfproef_condition() -> Q:
     return Q(rsin="") | (nine_digits & ~Q(rsin="000000000") & Q(Exact(remainder, 0)))
 
 
+MANAGE_PERMISSION_CODENAME = "manage_organization"
+
+
 class OrganizationQuerySet(models.QuerySet):
     def managed_by(self, user, on: datetime.date | None = None):
-        """Organisations in which ``user`` holds working manager rights today.
-
-        Three things must hold: the guardian object permission (granted and
-        withdrawn only by the manager services), a manager role that has not
-        ended, and the manager's own active means at the role's level or higher
-        (rule 11: manager rights end with the manager's own login).
-        """
+        """Organisations in which ``user`` is a working manager on ``on`` (today)."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        from guardian.shortcuts import get_objects_for_user
-
-        from users.models import Means
-
-        on = on or timezone.localdate()
-        means_level = Means.objects.active(on).filter(owner=user).values_list("level", flat=True).first()
-        if means_level is None:
-            return self.none()
-        permitted = get_objects_for_user(
-            user,
-            "organizations.manage_organization",
-            klass=self,
-            with_superuser=False,
-            accept_global_perms=False,
-        )
-        return permitted.filter(
-            memberships__user=user,
-            memberships__manager_level__in=AssuranceLevel.at_most(means_level),
-            memberships__manager_until__gte=on,
-        )
+        return self.filter(pk__in=Membership.objects.working_managers(on).filter(user=user).values("organization_id"))
 
 
 class Organization(models.Model):
@@ -151,6 +129,53 @@ class Representative(models.Model):
         return f"{self.name} — {self.organization.name}"
 
 
+class MembershipQuerySet(models.QuerySet):
+    def working_managers(self, on: datetime.date | None = None):
+        """The memberships that carry working manager rights on ``on`` (today): the one definition.
+
+        Rule 11: three things hold together. The manager role has not ended; the
+        guardian object permission on the organisation is there (granted and withdrawn
+        only by the manager services); and the manager's own means is active at the
+        role's level or higher, so manager rights end with the manager's own login.
+        The account itself is active. One query, any number of organisations.
+        """
+        from guardian.models import UserObjectPermission
+
+        from users.models import Means
+
+        on = on or timezone.localdate()
+        permitted = UserObjectPermission.objects.filter(
+            user=OuterRef("user_id"),
+            permission__codename=MANAGE_PERMISSION_CODENAME,
+            content_type__app_label="organizations",
+            content_type__model="organization",
+            object_pk=Cast(OuterRef("organization_id"), models.CharField()),
+        )
+        means_high_enough = Q(pk__in=[])
+        for level in AssuranceLevel.ordered():
+            means_high_enough |= Q(manager_level=level) & Exists(
+                Means.objects.active(on).filter(owner=OuterRef("user_id"), level__in=AssuranceLevel.at_least(level))
+            )
+        return self.filter(
+            means_high_enough,
+            Exists(permitted),
+            manager_level__isnull=False,
+            manager_until__gte=on,
+            user__is_active=True,
+        )
+
+    def level_of(self, user, organization, on: datetime.date | None = None) -> str | None:
+        """``user``'s working manager level in ``organization``, or None."""
+        if not getattr(user, "is_authenticated", False):
+            return None
+        return (
+            self.working_managers(on)
+            .filter(user=user, organization=organization)
+            .values_list("manager_level", flat=True)
+            .first()
+        )
+
+
 class Membership(models.Model):
     """A user linked to an organisation; optionally with the manager role."""
 
@@ -164,6 +189,8 @@ class Membership(models.Model):
     manager_level = models.CharField(_("manager level"), max_length=4, choices=AssuranceLevel, blank=True, null=True)
     manager_until = models.DateField(_("manager until"), null=True, blank=True)
     manager_appointed_at = models.DateTimeField(_("manager since"), null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("membership")
@@ -186,10 +213,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization.name}"
-
-    @property
-    def is_manager(self) -> bool:
-        return bool(self.manager_level) and self.manager_until >= timezone.localdate()
 
 
 class Branch(models.Model):

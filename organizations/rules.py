@@ -1,34 +1,73 @@
-"""Branch numbers (vestigingsnummers), as pure functions.
+"""Rules on the manager role and on branch numbers: pure functions that return a ``Refusal`` or None.
 
-An authorization may be restricted to one branch of its organisation: a 12-digit
-number (format-checked, no elfproef) that is one of the organisation's known
-branches, which support and the organisation's managers maintain. A service that
-refuses branch restrictions (``Service.refuses_branch_restriction``) cannot get one.
-
-Each function returns a refusal (code and message) or None: the services raise
-it, the wizard and the forms show it.
+Who is a working manager today is not a rule function but one queryset,
+``Membership.objects.working_managers(on=...)``; every guard, selector, digest
+and decision asks it.
 """
 
+import datetime
 import re
-from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+
+from reconi.levels import AssuranceLevel
+from reconi.rules import Refusal
+from reconi.validators import branch_validator
+from users.rules import no_means_refusal
+
+
+def manager_ceiling_refusal(*, level: str, manager_level: str | None) -> Refusal | None:
+    """Rule 3: a manager grants (authorizations, means) only at or below the level of
+    its own manager role, and manager rights at level L need a means of level L
+    (``manager_means_refusal``). ``manager_level`` None: support staff, no ceiling."""
+    if manager_level is None or AssuranceLevel.is_at_most(level, manager_level):
+        return None
+    return Refusal(
+        "above_manager",
+        _("%(level)s is above your own manager level (%(ceiling)s).") % {"level": level, "ceiling": manager_level},
+        field="level",
+    )
+
+
+def manager_means_refusal(*, level: str, means_level: str | None, person) -> Refusal | None:
+    """Manager rights at ``level`` need the person's own active means at exactly that level."""
+    if means_level is None:
+        return no_means_refusal(person=person)
+    if means_level == level:
+        return None
+    return Refusal(
+        "level_mismatch",
+        _(
+            "Manager rights at %(level)s need a means of level %(level)s; %(person)s has %(means)s. "
+            "Choose %(means)s, or upgrade the means to %(level)s first."
+        )
+        % {"level": level, "person": person, "means": means_level},
+        field="level",
+    )
+
+
+def manager_until_refusal(*, until: datetime.date, means_until: datetime.date, today: datetime.date) -> Refusal | None:
+    """A manager role cannot outlive the manager's own means, nor end in the past."""
+    if until < today:
+        return Refusal("until_past", _("A manager role cannot end in the past."), field="until")
+    if until > means_until:
+        return Refusal(
+            "after_means",
+            _("Manager rights end with the manager's own means on %(date)s.") % {"date": means_until.isoformat()},
+            field="until",
+        )
+    return None
+
+
+# Branch numbers (vestigingsnummers): an authorization may be restricted to one known branch of
+# its organisation; a service that refuses branch restrictions cannot get one.
 
 BRANCH_PATTERN = re.compile(r"[0-9]{12}")
 
 
-@dataclass(frozen=True)
-class Refusal:
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
-
-
 def branch_format_refusal(number: str) -> Refusal | None:
     if not BRANCH_PATTERN.fullmatch(number or ""):
-        return Refusal("branch_format", _("A branch number (vestigingsnummer) has exactly 12 digits."))
+        return Refusal("branch_format", str(branch_validator.message))
     return None
 
 

@@ -7,22 +7,23 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.services import audit_record
-from reconi.levels import AssuranceLevel
 from reconi.roles import is_support, require_manager_or_support, require_support
+from reconi.rules import refuse, unknown_level_refusal
+from reconi.services import service
 from users.models import Means, User
 
 from .models import Branch, Membership, Organization, Representative
-from .rules import branch_format_refusal
+from .rules import branch_format_refusal, manager_means_refusal, manager_until_refusal
 
 MANAGE_PERMISSION = "organizations.manage_organization"
 
 
-@transaction.atomic
+@service
 def membership_link(*, actor: User, user: User, organization: Organization, via=None) -> Membership:
     """Link a user to an organisation, so its managers can see and authorize them.
 
     Support staff link directly; a user links themselves only by accepting a link
-    request (``via``) addressed to them for this organisation (rule 9).
+    request (``via``) addressed to them for this organisation.
     """
     if not is_support(actor):
         if via is None or actor.pk != user.pk or getattr(via, "organization_id", None) != organization.pk:
@@ -33,7 +34,7 @@ def membership_link(*, actor: User, user: User, organization: Organization, via=
             code="duplicate_link",
         )
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # a savepoint: the IntegrityError below leaves the transaction usable
             membership = Membership.objects.create(user=user, organization=organization)
     except IntegrityError as exc:  # a simultaneous link won the race
         raise ValidationError(
@@ -50,7 +51,7 @@ def membership_link(*, actor: User, user: User, organization: Organization, via=
     return membership
 
 
-@transaction.atomic
+@service
 def manager_appoint(
     *,
     actor: User,
@@ -63,38 +64,17 @@ def manager_appoint(
     """Give ``user`` the manager role, as a representative's signed form asks.
 
     Only support staff carry this out, after the representatives signed
-    (rule 10); a manager never appoints a manager. The level must equal the
-    manager's own means (rule 3) and the role cannot outlive it (rule 11).
+    ; a manager never appoints a manager. The level must equal the
+    manager's own means and the role cannot outlive it (``organizations.rules``).
     """
     require_support(actor)
     if Organization.objects.managed_by(actor).exists():
         raise PermissionDenied("A manager cannot appoint a manager.")
-    if level not in AssuranceLevel.values:
-        raise ValidationError({"level": _("Unknown assurance level.")})
+    refuse(unknown_level_refusal(level))
     means = Means.objects.active().filter(owner=user).first()
-    if means is None:
-        raise ValidationError(_("%(user)s has no active means.") % {"user": user})
-    if means.level != level:
-        raise ValidationError(
-            {
-                "level": _(
-                    "Manager rights at %(level)s need a means of level %(level)s; "
-                    "%(user)s has %(means)s. Upgrade the means first."
-                )
-                % {"level": level, "user": user, "means": means.level}
-            },
-            code="level_mismatch",
-        )
+    refuse(manager_means_refusal(level=level, means_level=getattr(means, "level", None), person=user))
     until = until or means.valid_until
-    if until < timezone.localdate():
-        raise ValidationError({"until": _("A manager role cannot end in the past.")}, code="until_past")
-    if until > means.valid_until:
-        raise ValidationError(
-            {
-                "until": _("Manager rights end with the manager's own means on %(date)s.")
-                % {"date": means.valid_until.isoformat()}
-            }
-        )
+    refuse(manager_until_refusal(until=until, means_until=means.valid_until, today=timezone.localdate()))
     membership, _created = Membership.objects.select_for_update().get_or_create(user=user, organization=organization)
     membership.manager_level = level
     membership.manager_until = until
@@ -116,7 +96,7 @@ def manager_appoint(
     return membership
 
 
-@transaction.atomic
+@service
 def manager_withdraw(*, actor: User, membership: Membership, reason: str = "") -> Membership:
     require_support(actor)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -138,7 +118,7 @@ def manager_withdraw(*, actor: User, membership: Membership, reason: str = "") -
     return membership
 
 
-@transaction.atomic
+@service
 def organization_create(
     *, actor: User, name: str, kvk_number: str, branch_number: str = "", rsin: str = "", email_domain: str = ""
 ) -> Organization:
@@ -158,7 +138,7 @@ def organization_create(
     return organization
 
 
-@transaction.atomic
+@service
 def representative_add(
     *,
     actor: User,
@@ -192,7 +172,7 @@ def representative_add(
     return representative
 
 
-@transaction.atomic(durable=True)
+@service
 def branch_add(*, actor: User, organization: Organization, number: str, name: str = "") -> Branch:
     """Support or a manager of the organisation records one of its branches (vestigingen)."""
     require_manager_or_support(actor, organization)

@@ -1,6 +1,6 @@
 """Admin helpers shared by every app's admin.
 
-Deleting in the admin: nothing audited may disappear (rule 16). ``NoDeleteMixin``
+Deleting in the admin: nothing audited may disappear. ``NoDeleteMixin``
 takes the delete button, the delete page and "delete selected" away; a delete URL
 typed by hand answers with a message saying why and what to do instead, never a
 403 page or a 500. ``AuditedDeleteMixin`` is for the few rows that may go (an

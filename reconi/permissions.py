@@ -48,7 +48,10 @@ def log_denied(request, what: str, **details) -> None:
 
 
 def get_scoped_or_404(request, queryset, **lookup):
-    """``get_object_or_404`` on a queryset already scoped to the user; logs a miss."""
+    """Rule 9: a manager acts only within the organisations it manages; everything else is a 404.
+
+    ``get_object_or_404`` on a queryset already scoped to the user; logs a miss.
+    """
     try:
         return queryset.get(**lookup)
     except queryset.model.DoesNotExist:
@@ -64,9 +67,9 @@ def _manager_levels(request) -> dict[int, str]:
         return {}
     if not hasattr(request, "_manager_levels"):
         request._manager_levels = dict(
-            Membership.objects.filter(
-                user=request.user, organization__in=Organization.objects.managed_by(request.user)
-            ).values_list("organization_id", "manager_level")
+            Membership.objects.working_managers()
+            .filter(user=request.user)
+            .values_list("organization_id", "manager_level")
         )
     return request._manager_levels
 

@@ -16,14 +16,10 @@ def is_support(user) -> bool:
 
 
 def manager_level_for(user, organization) -> str | None:
-    """The user's working manager level in the organisation, or None (rules 3, 9, 11)."""
-    from organizations.models import Membership, Organization
+    """The user's working manager level in the organisation, or None."""
+    from organizations.models import Membership
 
-    if not Organization.objects.managed_by(user).filter(pk=organization.pk).exists():
-        return None
-    return (
-        Membership.objects.filter(user=user, organization=organization).values_list("manager_level", flat=True).first()
-    )
+    return Membership.objects.level_of(user, organization)
 
 
 def require_manager_or_support(actor, organization) -> str | None:

@@ -1,4 +1,4 @@
-"""Forms of the Manage tab's Requests pages, scoped to the acting manager (rule 9)."""
+"""Forms of the Manage tab's Requests pages, scoped to the acting manager."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _

@@ -1,7 +1,7 @@
 """Manage tab, Requests: the list, a new link request, and one request's page (review, sign, submit, cancel).
 
 Every view is for managers only and looks objects up through querysets scoped
-to the organisations the manager manages (rule 9): another organisation's
+to the organisations the manager manages: another organisation's
 request is a 404.
 """
 
@@ -163,8 +163,6 @@ def request_detail(request, pk):
                 services.request_sign_as_manager(
                     actor=request.user, request=obj, ip_address=request.META.get("REMOTE_ADDR")
                 )
-                obj.refresh_from_db()
-                request_submit(actor=request.user, request=obj)
                 messages.success(
                     request, _("You signed form %(number)s; it was sent to Reconi.") % {"number": obj.number}
                 )

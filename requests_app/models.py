@@ -18,7 +18,7 @@ Payload per kind (dates as ISO strings, levels as AssuranceLevel values):
 - ``appoint_manager``: ``{"manager": {"name", "email", "date_of_birth"},
   "means_level"}``; ``subject_user`` is the future manager, ``level`` the manager level.
 
-Every kind may carry ``"signers": [representative ids]`` (who must sign, rule 10),
+Every kind may carry ``"signers": [representative ids]`` (who must sign),
 filled when the form is sent for signature.
 """
 

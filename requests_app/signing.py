@@ -1,4 +1,4 @@
-"""Who must sign (rule 10), the form as HTML and PDF, and one signature on a request's PDF.
+"""Who must sign, the form as HTML and PDF, and one signature on a request's PDF.
 
 Only ``requests_app.services`` writes; these helpers compute and render.
 """

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from .models import SigningToken
@@ -97,18 +95,6 @@ def identity_matches(token: SigningToken, *, name: str, date_of_birth: datetime.
     )
 
 
-@transaction.atomic
-def identity_check(*, token: SigningToken, name: str, date_of_birth: datetime.date) -> bool:
-    """Compare with the KvK extract; count failures so that guessing stops after a few tries."""
-    if identity_matches(token, name=name, date_of_birth=date_of_birth):
-        SigningToken.objects.filter(pk=token.pk).update(identity_confirmed_at=timezone.now())
-        token.refresh_from_db()
-        return True
-    SigningToken.objects.filter(pk=token.pk).update(identity_attempts=F("identity_attempts") + 1)
-    token.refresh_from_db()
-    return False
-
-
 def _code_hash(token: SigningToken, code: str) -> str:
     key = hashlib.sha256(f"{settings.SECRET_KEY}:{SALT}:code".encode()).digest()
     return hmac.new(key, f"{token.pk}:{token.nonce}:{code}".encode(), hashlib.sha256).hexdigest()
@@ -120,11 +106,8 @@ class CodeIssue:
     reason: str = ""  # "wait" (too soon after the last one) or "limit" (too many codes)
 
 
-@transaction.atomic
-def code_issue(*, token: SigningToken) -> CodeIssue:
-    """A new six-digit code for the token (the caller emails it), subject to the rate limits."""
-    token = SigningToken.objects.select_for_update().get(pk=token.pk)
-    now = timezone.now()
+def code_new(token: SigningToken, now: datetime.datetime) -> CodeIssue:
+    """Set a new six-digit code on ``token`` (locked by the caller; saved here), subject to the rate limits."""
     if token.codes_sent >= CODES_MAX:
         return CodeIssue(None, "limit")
     if token.code_sent_at and now - token.code_sent_at < CODE_RESEND_AFTER:
@@ -139,30 +122,14 @@ def code_issue(*, token: SigningToken) -> CodeIssue:
     return CodeIssue(code)
 
 
-def code_matches(token: SigningToken, code: str) -> bool:
-    """Without side effects: for the signing service, after ``code_check`` counted the attempt."""
-    code = (code or "").strip()
-    return bool(
-        token.code_hash
-        and token.code_expires_at
-        and token.code_expires_at > timezone.now()
-        and token.code_attempts < CODE_MAX_ATTEMPTS
-        and hmac.compare_digest(token.code_hash, _code_hash(token, code))
-    )
-
-
-@transaction.atomic
-def code_check(*, token: SigningToken, code: str) -> str:
-    """ "ok", or why not: "wrong", "expired", "attempts" (too many wrong tries), "none" (no code sent)."""
-    token = SigningToken.objects.select_for_update().get(pk=token.pk)
+def code_problem(token: SigningToken, code: str, now: datetime.datetime) -> str:
+    """ "" when ``code`` is right, or why not: "wrong", "expired", "attempts" (too many wrong tries),
+    "none" (no code sent). Counts nothing: the signing service counts a wrong try."""
     if not token.code_hash:
         return "none"
     if token.code_attempts >= CODE_MAX_ATTEMPTS:
         return "attempts"
-    if token.code_expires_at is None or token.code_expires_at <= timezone.now():
+    if token.code_expires_at is None or token.code_expires_at <= now:
         return "expired"
-    if code_matches(token, code):
-        return "ok"
-    token.code_attempts += 1
-    token.save(update_fields=["code_attempts"])
-    return "attempts" if token.code_attempts >= CODE_MAX_ATTEMPTS else "wrong"
+    right = hmac.compare_digest(token.code_hash, _code_hash(token, (code or "").strip()))
+    return "" if right else "wrong"

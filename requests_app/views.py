@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from notifications.services import email_queue
 from reconi.pdf import VerifyResult, sha256, verify_pdf
 from users.models import Means
 
@@ -95,26 +94,14 @@ def _mask(email: str) -> str:
     return f"{local[:1]}{'•' * max(len(local) - 1, 1)}@{domain}"
 
 
-def _send_code(request, token) -> None:
-    issued = tokens.code_issue(token=token)
-    if issued.code is None:
-        if issued.reason == "wait":
-            messages.warning(request, _("We just sent you a code. Wait a minute before asking for a new one."))
-        else:
-            messages.error(request, _("Too many codes were sent for this link. Ask for a new signing link."))
-        return
-    email_queue(
-        kind="signing_code",
-        to=token.representative.email,
-        language=token.request.language,
-        context={
-            "request": token.request,
-            "representative": token.representative,
-            "code": issued.code,
-            "minutes": int(tokens.CODE_LIFETIME.total_seconds() // 60),
-        },
-    )
-    messages.info(request, _("We emailed a code to %(email)s.") % {"email": _mask(token.representative.email)})
+def _code_message_sent(request, token, issued) -> None:
+    """Tell the representative what happened to the one-time code."""
+    if issued.code is not None:
+        messages.info(request, _("We emailed a code to %(email)s.") % {"email": _mask(token.representative.email)})
+    elif issued.reason == "wait":
+        messages.warning(request, _("We just sent you a code. Wait a minute before asking for a new one."))
+    else:
+        messages.error(request, _("Too many codes were sent for this link. Ask for a new signing link."))
 
 
 @login_not_required
@@ -129,51 +116,51 @@ def sign(request, token):
     sign_form = SignForm(prefix="sign")
     if request.method == "POST":
         action = request.POST.get("action")
-        if action == "identify" and signing_token.identity_confirmed_at is None:
-            identity_form = IdentityForm(request.POST, prefix="id")
-            if identity_form.is_valid():
-                if tokens.identity_check(token=signing_token, **identity_form.cleaned_data):
-                    _send_code(request, signing_token)
-                    return redirect(request.path)
-                left = tokens.IDENTITY_MAX_ATTEMPTS - signing_token.identity_attempts
-                if left <= 0:
-                    return _token_error(request, "locked", signing_token)
-                identity_form.add_error(
-                    None,
-                    _(
-                        "The name and date of birth do not match the KvK extract of %(organization)s. "
-                        "%(left)s attempts left."
+        ip_address = request.META.get("REMOTE_ADDR")
+        try:
+            if action == "identify" and signing_token.identity_confirmed_at is None:
+                identity_form = IdentityForm(request.POST, prefix="id")
+                if identity_form.is_valid():
+                    outcome = services.signing_identity_confirm(
+                        token=signing_token.pk, ip_address=ip_address, **identity_form.cleaned_data
                     )
-                    % {"organization": signing_token.request.organization.name, "left": left},
-                )
-        elif action == "resend" and signing_token.identity_confirmed_at is not None:
-            _send_code(request, signing_token)
-            return redirect(request.path)
-        elif action == "sign" and signing_token.identity_confirmed_at is not None:
-            sign_form = SignForm(request.POST, prefix="sign")
-            if sign_form.is_valid():
-                outcome = tokens.code_check(token=signing_token, code=sign_form.cleaned_data["code"])
-                if outcome == "ok":
-                    try:
-                        signature = services.request_sign_as_representative(
-                            token=signing_token,
-                            code=sign_form.cleaned_data["code"],
-                            consent=sign_form.cleaned_data["consent"],
-                            ip_address=request.META.get("REMOTE_ADDR"),
+                    if outcome.confirmed:
+                        _code_message_sent(request, signing_token, outcome.code)
+                        return redirect(request.path)
+                    if outcome.attempts_left <= 0:
+                        return _token_error(request, "locked", signing_token)
+                    identity_form.add_error(
+                        None,
+                        _(
+                            "The name and date of birth do not match the KvK extract of %(organization)s. "
+                            "%(left)s attempts left."
                         )
-                    except tokens.TokenError as exc:
-                        return _token_error(request, exc.reason, exc.token)
-                    except ValidationError as exc:
-                        sign_form.add_error(None, exc)
+                        % {"organization": signing_token.request.organization.name, "left": outcome.attempts_left},
+                    )
+            elif action == "resend" and signing_token.identity_confirmed_at is not None:
+                _code_message_sent(request, signing_token, services.signing_code_send(token=signing_token.pk))
+                return redirect(request.path)
+            elif action == "sign" and signing_token.identity_confirmed_at is not None:
+                sign_form = SignForm(request.POST, prefix="sign")
+                if sign_form.is_valid():
+                    result = services.request_sign_as_representative(
+                        token=signing_token.pk,
+                        code=sign_form.cleaned_data["code"],
+                        consent=sign_form.cleaned_data["consent"],
+                        ip_address=ip_address,
+                    )
+                    if result.signature is None:
+                        sign_form.add_error("code", _code_message(result.code_problem))
                     else:
-                        signature.request.refresh_from_db()
                         return render(
                             request,
                             "requests_app/request_sign_done.html",
-                            {"signature": signature, "req": signature.request},
+                            {"signature": result.signature, "req": result.signature.request},
                         )
-                else:
-                    sign_form.add_error("code", _code_message(outcome))
+        except tokens.TokenError as exc:
+            return _token_error(request, exc.reason, exc.token)
+        except ValidationError as exc:
+            sign_form.add_error(None, exc)
     signing_token.refresh_from_db()
     req = signing_token.request
     return render(

@@ -90,3 +90,8 @@ def test_image_runs_as_a_non_root_user_with_a_health_check():
     assert (ROOT / "deploy" / "healthcheck.py").exists()
     cmd = [rest for keyword, rest in instructions if keyword == "CMD"][-1]
     assert "gunicorn" in cmd and "deploy/gunicorn.conf.py" in cmd
+
+
+def test_image_context_leaves_out_the_local_virtualenv_and_data():
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip()}
+    assert {".venv", "var", ".git", "secrets"} <= ignored

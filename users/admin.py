@@ -30,20 +30,16 @@ from audit.services import audit_record
 from organizations.models import Membership
 from reconi.admin import NoDeleteMixin
 from reconi.levels import AssuranceLevel
+from reconi.rules import period_choices
 
 from .models import Means, User
-from .services import VALID_PERIODS, means_issue, means_upgrade
+from .services import means_issue, means_upgrade
 
 admin.site.site_header = _("Reconi support")
 # No app sidebar: the changelists need the width (their tables must fit at 1280 px).
 admin.site.enable_nav_sidebar = False
 admin.site.site_title = _("Reconi support")
 admin.site.index_title = _("Support")
-
-
-def period_choices() -> list[tuple[int, str]]:
-    """1, 3 or 5 years (rule 5), in the language of the request."""
-    return [(years, ngettext("%(n)d year", "%(n)d years", years) % {"n": years}) for years in VALID_PERIODS]
 
 
 # Shared helpers ------------------------------------------------------------------
@@ -402,7 +398,7 @@ class MeansAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin.Mode
         return obj.owner.email
 
     def add_via_service(self, request, data):
-        # Rule 4: the owner is chosen once, here; the change page never offers it again.
+        # The owner is chosen once, here; the change page never offers it again.
         return means_issue(
             actor=request.user, owner=data["owner"], level=data["level"], type=data["type"], years=data["years"]
         )

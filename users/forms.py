@@ -1,7 +1,7 @@
 """Forms of the Manage tab's Users pages. They validate; the services decide.
 
 Each form receives the acting manager so its choices are scoped to the
-organisations they manage (rule 9).
+organisations they manage.
 """
 
 from django import forms
@@ -10,9 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from authorizations.models import Service
 from organizations.models import Organization
 from reconi.levels import AssuranceLevel
+from reconi.rules import period_choices, period_refusal
 from requests_app.csv_import import MAX_BYTES
-
-YEARS_CHOICES = [(1, _("1 year")), (3, _("3 years")), (5, _("5 years"))]
 
 
 class LanguageForm(forms.Form):
@@ -78,7 +77,7 @@ class PersonForm(forms.Form):
     )
     phone = forms.CharField(label=_("Mobile phone"), max_length=32, required=False)
     level = forms.ChoiceField(label=_("Level of the means"), choices=AssuranceLevel.choices, initial=AssuranceLevel.EH3)
-    years = forms.TypedChoiceField(label=_("Valid for"), choices=YEARS_CHOICES, coerce=int, initial=3)
+    years = forms.TypedChoiceField(label=_("Valid for"), choices=period_choices, coerce=int, initial=3)
     all_services = forms.BooleanField(
         label=_("First authorization: all services at the level of the means"), required=False
     )
@@ -173,16 +172,7 @@ class MeansRenewalForm(forms.Form):
     """The holder's renewal request: which organisation handles it and for how long."""
 
     organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none())
-    period = forms.TypedChoiceField(
-        label=_("Renew for"),
-        choices=YEARS_CHOICES,
-        coerce=int,
-        widget=forms.RadioSelect,
-        error_messages={
-            "invalid_choice": _("Choose a period of 1, 3 or 5 years."),
-            "required": _("Choose a period of 1, 3 or 5 years."),
-        },
-    )
+    period = forms.TypedChoiceField(label=_("Renew for"), choices=(), coerce=int, widget=forms.RadioSelect)
 
     def __init__(self, *args, holder, periods, **kwargs):
         super().__init__(*args, **kwargs)
@@ -193,7 +183,9 @@ class MeansRenewalForm(forms.Form):
         self.fields["organization"].help_text = _(
             "Its authorization manager approves the renewal, or else its representative signs it."
         )
-        # Only the periods that fit under the five-year ceiling are offered (rule 5).
-        self.fields["period"].choices = [(years, label) for years, label in YEARS_CHOICES if years in periods]
+        # Only the periods that fit are offered.
+        self.fields["period"].choices = period_choices(periods)
+        message = period_refusal(None).message
+        self.fields["period"].error_messages.update(invalid_choice=message, required=message)
         if periods:
             self.fields["period"].initial = periods[-1] if 3 not in periods else 3

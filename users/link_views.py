@@ -1,6 +1,6 @@
 """A user answers a link request addressed to them (shown on their home page).
 
-Only login is needed; a link request addressed to someone else is a 404 (rule 9).
+Only login is needed; a link request addressed to someone else is a 404.
 """
 
 from django.contrib import messages

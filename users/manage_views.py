@@ -1,7 +1,7 @@
 """Manage tab, Users: the people of my organisations, and "Add users".
 
 Thin views: forms validate, ``requests_app.services`` writes. Every query
-starts from ``Organization.objects.managed_by(request.user)`` (rule 9).
+starts from ``Organization.objects.managed_by(request.user)``.
 """
 
 import csv
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from reconi.navigation import back_to_permissions, with_next
 from reconi.permissions import get_scoped_or_404, log_denied, managed_organizations, manager_required
 from reconi.roles import manager_level_for
+from reconi.rules import period_choices, period_refusal
 from requests_app.csv_import import COLUMN_LABELS, COLUMNS, CsvFileError, csv_template, parse_people_csv
 from requests_app.models import Request
 from requests_app.services import (
@@ -32,8 +33,9 @@ from requests_app.services import (
     people_check_record,
     upgrade_request_create,
 )
+from requests_app.services.means import rows_with_errors_message
 
-from .forms import YEARS_CHOICES, CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
+from .forms import CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
 from .models import Means, User
 from .rules import (
     VALID_PERIODS,
@@ -226,14 +228,7 @@ def users_add_preview(request):
         invalid = sum(1 for errors in checks if errors)
         try:
             if invalid and not only_valid:
-                raise ValidationError(
-                    ngettext(
-                        "%(count)s row has errors; correct it or submit only the valid rows.",
-                        "%(count)s rows have errors; correct them or submit only the valid rows.",
-                        invalid,
-                    )
-                    % {"count": invalid}
-                )
+                raise ValidationError(rows_with_errors_message(invalid))
             new_request, skipped = means_request_create_bulk(
                 actor=request.user, organization=organization, rows=rows, only_valid=only_valid
             )
@@ -429,8 +424,8 @@ def users_means_renew(request):
         chosen = request.POST.get("period", "")
         if not_renewable:
             errors.append(_("Some of the selected means cannot be renewed by you; nothing was renewed."))
-        elif chosen not in {str(years) for years in VALID_PERIODS}:
-            errors.append(_("Choose a period of 1, 3 or 5 years."))
+        elif period_refusal(chosen):
+            errors.append(period_refusal(chosen).message)
         else:
             try:
                 seen = {means.pk: datetime.date.fromisoformat(request.POST[f"until-{means.pk}"]) for means in selection}
@@ -454,7 +449,7 @@ def users_means_renew(request):
             "rows": rows,
             "not_renewable": not_renewable,
             "errors": errors,
-            "period_choices": YEARS_CHOICES,
+            "period_choices": period_choices(),
             "chosen": chosen or "1",
             "today": today,
         },

@@ -77,7 +77,7 @@ class MeansQuerySet(models.QuerySet):
 
 
 class Means(models.Model):
-    """A personal eHerkenning means. Belongs to one person, never transferred (rule 4)."""
+    """A personal eHerkenning means. Belongs to one person, never transferred."""
 
     class Type(models.TextChoices):
         PASSWORD_TOTP = "password_totp", _("Password and authenticator app")

@@ -1,26 +1,29 @@
-"""The rules of renewing a means, as pure functions.
+"""Rules on a person's means, and on renewing one: pure functions that return a ``Refusal`` or None.
 
-Each returns a refusal (code and message) or nothing; the services raise it, the
-forms and pages show it. Nothing here reads or writes the database.
-
-Rule 5: a renewal extends by exactly 1, 3 or 5 years from the current end date, or
-from today when the means has already expired, and an end date is never more than
-five years after the day it is set: only the periods that fit are offered.
+The services raise them; the forms and pages show them. Nothing here writes to the
+database. The periods themselves (1, 3 or 5 years, never more than five years
+ahead) are ``reconi.rules``; the manager's ceiling is ``organizations.rules``.
 """
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext as _
 
 from reconi.levels import AssuranceLevel
+from reconi.rules import (
+    VALID_PERIODS,
+    Refusal,
+    end_date_refusal,
+    new_end,
+    period_refusal,
+    periods_that_fit,
+    unknown_level_refusal,
+)
 
 from .models import Means
 
-VALID_PERIODS = (1, 3, 5)
-MAX_YEARS_AHEAD = 5
+__all__ = ["VALID_PERIODS", "Refusal"]
 
 # Price of one year of a renewed means per level, in euros excluding VAT. The
 # renewal page and the form always show the price line, also when it is zero.
@@ -32,13 +35,20 @@ PRICE_PER_YEAR = {
 }
 
 
-@dataclass(frozen=True)
-class Refusal:
-    code: str
-    message: str
+def no_means_refusal(*, person) -> Refusal:
+    return Refusal("no_means", _("%(person)s has no active means.") % {"person": person}, field="user")
 
-    def __str__(self) -> str:
-        return self.message
+
+def upgrade_level_refusal(*, level: str, means_level: str) -> Refusal | None:
+    """An upgrade raises a means to a higher level; the person keeps their authorizations."""
+    refusal = unknown_level_refusal(level)
+    if refusal is None and AssuranceLevel.rank(level) <= AssuranceLevel.rank(means_level):
+        refusal = Refusal(
+            "not_higher",
+            _("An upgrade must be to a level above %(level)s.") % {"level": means_level},
+            field="level",
+        )
+    return refusal
 
 
 def renewal_start(*, valid_until: datetime.date, today: datetime.date) -> datetime.date:
@@ -47,15 +57,12 @@ def renewal_start(*, valid_until: datetime.date, today: datetime.date) -> dateti
 
 
 def renewal_end(*, valid_until: datetime.date, years: int, today: datetime.date) -> datetime.date:
-    return renewal_start(valid_until=valid_until, today=today) + relativedelta(years=years)
+    return new_end(current_end=valid_until, years=years, today=today)
 
 
 def renewal_periods(*, valid_until: datetime.date, today: datetime.date) -> list[int]:
-    """The periods that fit under the five-year ceiling (rule 5)."""
-    ceiling = today + relativedelta(years=MAX_YEARS_AHEAD)
-    return [
-        years for years in VALID_PERIODS if renewal_end(valid_until=valid_until, years=years, today=today) <= ceiling
-    ]
+    """The periods offered: those that fit."""
+    return periods_that_fit(current_end=valid_until, today=today)
 
 
 def renewal_price(*, level: str, years: int) -> Decimal:
@@ -75,18 +82,10 @@ def means_renewable_refusal(means: Means) -> Refusal | None:
 
 def means_renewal_refusal(*, means: Means, years, today: datetime.date) -> Refusal | None:
     """Everything about one renewal of ``means`` by ``years`` on ``today``."""
-    refusal = means_renewable_refusal(means)
+    refusal = means_renewable_refusal(means) or period_refusal(years)
     if refusal is not None:
         return refusal
-    if isinstance(years, bool) or years not in VALID_PERIODS:
-        return Refusal("invalid_period", _("Choose a period of 1, 3 or 5 years."))
-    if years not in renewal_periods(valid_until=means.valid_until, today=today):
-        return Refusal(
-            "period_too_long",
-            _("Renewing by %(years)s years would end more than five years from today; choose a shorter period.")
-            % {"years": years},
-        )
-    return None
+    return end_date_refusal(end=renewal_end(valid_until=means.valid_until, years=years, today=today), today=today)
 
 
 def means_renewed_meanwhile_refusal(*, means: Means, seen_valid_until: datetime.date) -> Refusal | None:
@@ -101,7 +100,7 @@ def means_renewed_meanwhile_refusal(*, means: Means, seen_valid_until: datetime.
 
 
 def manager_may_renew_refusal(*, manager_level: str | None, means: Means) -> Refusal | None:
-    """A manager renews means at or below their own manager level (rule 3)."""
+    """A manager renews means at or below their own manager level."""
     if manager_level is None:
         return Refusal("not_manager", _("You do not manage an organisation of this person."))
     if not AssuranceLevel.is_at_most(means.level, manager_level):
@@ -123,6 +122,6 @@ def upgrade_levels(means_level: str) -> list[str]:
 
 
 def upgrade_needs_representative(*, to_level: str, manager_level: str | None) -> bool:
-    """Above the manager's own level (rule 3) the manager cannot sign: the representative signs and
+    """Above the manager's own level the manager cannot sign: the representative signs and
     support checks the holder's identity in person before the upgrade."""
     return manager_level is None or not AssuranceLevel.is_at_most(to_level, manager_level)

@@ -2,35 +2,31 @@ import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from reconi.levels import AssuranceLevel
 from reconi.roles import is_support, require_support
+from reconi.rules import as_period, end_date_refusal, new_end, period_refusal, refuse, unknown_level_refusal
+from reconi.services import service
 
 from .models import Means, User
 from .rules import (
-    VALID_PERIODS,
     manager_may_renew_refusal,
     means_renewal_refusal,
     means_renewed_meanwhile_refusal,
-    renewal_end,
+    upgrade_level_refusal,
 )
 
 
 def check_period(years: int | str) -> int:
-    """Exactly 1, 3 or 5 (rule 5), as an int or the digits a form posts; int() would
-    have turned 1.5 or True into a valid period."""
-    if isinstance(years, str) and years.strip().isdigit():
-        years = int(years.strip())
-    if isinstance(years, bool) or not isinstance(years, int) or years not in VALID_PERIODS:
-        raise ValidationError({"period": _("Choose a period of 1, 3 or 5 years.")}, code="invalid_period")
-    return years
+    """The period as an int, or a ValidationError with the rule's message."""
+    refuse(period_refusal(years))
+    return as_period(years)
 
 
-@transaction.atomic
+@service
 def means_issue(
     *,
     actor: User,
@@ -42,18 +38,19 @@ def means_issue(
     organization=None,
     request_number: str = "",
 ) -> Means:
-    """Issue a personal means to ``owner`` (support fulfils a request); tells the representatives (rule 13)."""
+    """Issue a personal means to ``owner`` (support fulfils a request); tells the representatives."""
     require_support(actor)
     years = check_period(years)
-    if level not in AssuranceLevel.values:
-        raise ValidationError({"level": _("Unknown assurance level.")})
+    refuse(unknown_level_refusal(level))
     # Lock the person so two fulfilments cannot both issue an active means.
     User.objects.select_for_update().get(pk=owner.pk)
     if Means.objects.active().filter(owner=owner).exists():
         raise ValidationError(_("%(person)s already has an active means; upgrade it instead.") % {"person": owner})
     # A means past its end date steps aside for the new one (one active per person).
     Means.objects.filter(owner=owner, status=Means.Status.ACTIVE).update(status=Means.Status.REPLACED)
-    valid_from = valid_from or timezone.localdate()
+    today = timezone.localdate()
+    valid_from = valid_from or today
+    refuse(end_date_refusal(end=valid_from + relativedelta(years=years), today=today))
     means = Means.objects.create(
         owner=owner,
         level=level,
@@ -109,17 +106,14 @@ def _notify_representatives_of_new_means(*, means: Means, organization, request_
         )
 
 
-@transaction.atomic
+@service
 def means_upgrade(
     *, actor: User, means: Means, level: str, organization=None, identity_check: dict | None = None
 ) -> Means:
     """Raise a means to a higher level; the person keeps their authorizations."""
     require_support(actor)
     means = Means.objects.select_for_update().get(pk=means.pk)
-    if level not in AssuranceLevel.values:
-        raise ValidationError({"level": _("Unknown assurance level.")})
-    if AssuranceLevel.rank(level) <= AssuranceLevel.rank(means.level):
-        raise ValidationError({"level": _("An upgrade must be to a level above %(level)s.") % {"level": means.level}})
+    refuse(upgrade_level_refusal(level=level, means_level=means.level))
     if not means.is_active_on():
         raise ValidationError(_("Only an active means can be upgraded."))
     old = means.level
@@ -138,7 +132,7 @@ def means_upgrade(
 def manager_level_over(*, actor: User, owner: User) -> tuple[str | None, object | None]:
     """The actor's highest working manager level over ``owner`` and the organisation it holds it in.
 
-    Only organisations the actor manages today and ``owner`` is linked to count (rule 9).
+    Only organisations the actor manages today and ``owner`` is linked to count.
     """
     from organizations.models import Membership, Organization
 
@@ -154,11 +148,7 @@ def manager_level_over(*, actor: User, owner: User) -> tuple[str | None, object 
     return best.manager_level, best.organization
 
 
-def _raise(refusal) -> None:
-    if refusal is not None:
-        raise ValidationError(refusal.message, code=refusal.code)
-
-
+@service
 def means_extend(
     *,
     actor: User,
@@ -168,24 +158,26 @@ def means_extend(
     organization=None,
     request_number: str | None = None,
 ) -> Means:
-    """Renew one means (rule 5): lock its row, re-read it, check, extend, audit, tell the holder.
+    """Renew one means: lock its row, re-read it, check, extend, audit, tell the holder.
 
-    For support (fulfilling a signed renewal request) and for a manager of the
-    holder at or above the means' level. The caller's transaction holds the lock;
-    a means whose end date moved since ``seen_valid_until`` is not renewed again.
+    For support (fulfilling a signed renewal request, ``.nested`` in its transaction)
+    and for a manager of the holder at or above the means' level. A means whose end
+    date moved since ``seen_valid_until`` is not renewed again.
     """
     from notifications.services import email_queue
 
     means = Means.objects.select_for_update(of=("self",)).select_related("owner").get(pk=means.pk)
     if not is_support(actor):
         manager_level, managed = manager_level_over(actor=actor, owner=means.owner)
-        _raise(manager_may_renew_refusal(manager_level=manager_level, means=means))
+        refuse(manager_may_renew_refusal(manager_level=manager_level, means=means))
         organization = organization or managed
     today = timezone.localdate()
-    _raise(means_renewed_meanwhile_refusal(means=means, seen_valid_until=seen_valid_until))
-    _raise(means_renewal_refusal(means=means, years=years, today=today))
+    refuse(
+        means_renewed_meanwhile_refusal(means=means, seen_valid_until=seen_valid_until),
+        means_renewal_refusal(means=means, years=years, today=today),
+    )
     old_until = means.valid_until
-    means.valid_until = renewal_end(valid_until=old_until, years=years, today=today)
+    means.valid_until = new_end(current_end=old_until, years=years, today=today)
     means.save(update_fields=["valid_until"])
     audit_record(
         actor=actor,
@@ -216,7 +208,7 @@ def means_extend(
     return means
 
 
-@transaction.atomic(durable=True)
+@service
 def means_renew_bulk(*, actor: User, selection: dict[int, datetime.date], years: int) -> list[Means]:
     """A manager renews several means in one go, all or nothing.
 
@@ -224,8 +216,7 @@ def means_renew_bulk(*, actor: User, selection: dict[int, datetime.date], years:
     preview; a row renewed meanwhile (a double submit) refuses the whole batch.
     Rows are locked in id order so two batches cannot deadlock.
     """
-    if isinstance(years, bool) or years not in VALID_PERIODS:
-        raise ValidationError({"period": _("Choose a period of 1, 3 or 5 years.")}, code="invalid_period")
+    refuse(period_refusal(years))
     if not selection:
         raise ValidationError(_("Select the means you want to renew first."), code="empty")
     found = list(
@@ -251,14 +242,14 @@ def means_renew_bulk(*, actor: User, selection: dict[int, datetime.date], years:
     if problems:
         raise ValidationError([*problems, _("Nothing was renewed.")], code="not_renewed")
     return [
-        means_extend(
+        means_extend.nested(
             actor=actor, means=means, years=years, seen_valid_until=selection[means.pk], organization=organization
         )
         for means, organization in checked
     ]
 
 
-@transaction.atomic
+@service
 def user_language_set(*, actor: User, language: str) -> bool:
     """The language of the person's interface after login, emails and PDFs. True when it changed."""
     if language not in User.Language.values:

@@ -1,4 +1,4 @@
-"""Rule 12: a means is personal, so its email address must be the person's own.
+"""A means is personal, so its email address must be the person's own.
 
 Accepted are the person's own address (the part before the @ matches their
 name in one of the usual patterns: ``jan.de.vries``, ``j.devries``,

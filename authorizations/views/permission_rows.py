@@ -22,6 +22,7 @@ from django.utils.translation import get_language, gettext
 from reconi.rendering import ShapeRenderer
 
 from ..models import AuthorizationStatus
+from ..rules import renew_refusal
 
 # A stand-in id, reversed once and replaced by each row's id.
 _ID = 987654321
@@ -141,7 +142,7 @@ class PermissionRows:
                 and self.expiring_until is not None
                 and authorization.valid_until <= self.expiring_until
             ),
-            renewable=status in (AuthorizationStatus.ACTIVE, AuthorizationStatus.PENDING),
+            renewable=renew_refusal(status=status) is None,
         )
         pk = authorization.pk
         if row.renewable:

@@ -5,10 +5,11 @@ manages today; anything else is a 404 (and logged). Every change is a POST that
 goes through ``authorizations.services``; GET only shows a confirmation.
 """
 
-from dateutil.relativedelta import relativedelta
+import datetime
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -28,14 +29,14 @@ from reconi.permissions import (
     managed_organizations,
     manager_required,
 )
+from reconi.rules import VALID_PERIODS, new_end, period_label, periods_that_fit
 
 from .. import selectors, services
-from ..forms import PERIOD_CHOICES, PeriodForm, PermissionFilterForm
-from ..models import AuthorizationStatus
+from ..forms import PeriodForm, PermissionFilterForm
+from ..rules import reactivate_refusal, renew_refusal
 from .permission_rows import PermissionRows, render_rows
 
 PAGE_SIZE = 50
-RENEWABLE = (AuthorizationStatus.PENDING, AuthorizationStatus.ACTIVE)
 
 
 def _scoped(request):
@@ -65,15 +66,22 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(str(message) for message in error.messages)
 
 
-def _new_end_dates(valid_until):
-    """What renewing by each period would give: [(years, label, new end date)]."""
-    return [(years, label, valid_until + relativedelta(years=years)) for years, label in PERIOD_CHOICES]
+def _options(current_end, today) -> list[tuple[int, str, object]]:
+    """The periods offered (those that fit within five years), each with its new end date."""
+    return [
+        (years, period_label(years), new_end(current_end=current_end, years=years, today=today))
+        for years in periods_that_fit(current_end=current_end, today=today)
+    ]
 
 
-def _not_renewable_reason(authorization) -> str:
-    if authorization.status_value == AuthorizationStatus.REVOKED:
-        return _("Revoked permissions cannot be renewed or reactivated; request a new one instead.")
-    return _("Expired: activate it instead, which starts a new period.")
+def _renew_options(valid_until, *, today):
+    return _options(valid_until, today)
+
+
+def _status_refusal(authorization, *, renewing: bool):
+    if renewing:
+        return renew_refusal(status=authorization.status_value)
+    return reactivate_refusal(status=authorization.status_value)
 
 
 @manager_required
@@ -90,7 +98,9 @@ def permission_list(request):
     page = paginator.get_page(request.GET.get("page"))
     today = timezone.localdate()
     rows = PermissionRows(
-        next_url=request.get_full_path(), expiring_until=selectors.expiring_until(today), renew_options=_new_end_dates
+        next_url=request.get_full_path(),
+        expiring_until=selectors.expiring_until(today),
+        renew_options=functools.partial(_renew_options, today=today),
     )
     return render(
         request,
@@ -104,7 +114,7 @@ def permission_list(request):
                     "next": request.get_full_path(),
                     "csrf_token": get_token(request),
                     "new_url": reverse("permission_new"),
-                    "activate_options": rows.options(_new_end_dates(today)),
+                    "activate_options": rows.options(_options(None, today)),
                 },
             ),
             "show_inactive": form.is_bound and form.is_valid() and form.cleaned_data.get("show_inactive"),
@@ -136,46 +146,47 @@ def permission_revoke(request, pk):
     )
 
 
-def _period_action(request, pk, *, act, success: str, template: str, context):
-    """Renew or activate one row: GET shows the choice of period, POST calls ``act``.
-
-    ``act(authorization, years)`` is the service; ``context(authorization)`` adds
-    what the confirmation page shows besides the form.
-    """
-    authorization = get_scoped_or_404(request, _scoped(request), pk=pk)
-    next_url = _next_url(request)
-    form = PeriodForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            act(authorization, form.cleaned_data["period"])
-        except ValidationError as error:
-            form.add_error(None, _error_text(error))
-        else:
-            authorization.refresh_from_db()
-            messages.success(request, success % {"user": authorization.user, "date": _date(authorization.valid_until)})
-            return HttpResponseRedirect(next_url)
-    return render(
-        request,
-        template,
-        {"authorization": authorization, "form": form, "next": next_url, **context(authorization)},
-    )
+def _period_change(request, form: PeriodForm, service, authorization, success: str) -> None:
+    """Renew or activate through ``service`` with the period and the end date the form carried; say how it went."""
+    try:
+        changed = service(
+            actor=request.user,
+            authorization=authorization.pk,
+            years=form.cleaned_data["period"],
+            expected_valid_until=form.cleaned_data["seen_until"],
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, success % {"user": changed.user, "date": _date(changed.valid_until)})
 
 
 @manager_required
 @require_http_methods(["GET", "POST"])
 def permission_renew(request, pk):
-    return _period_action(
+    authorization = get_scoped_or_404(request, _scoped(request), pk=pk)
+    next_url = _next_url(request)
+    form = PeriodForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _period_change(
+            request,
+            form,
+            services.authorization_renew,
+            authorization,
+            _("Permission of %(user)s renewed until %(date)s."),
+        )
+        return HttpResponseRedirect(next_url)
+    refusal = _status_refusal(authorization, renewing=True)
+    return render(
         request,
-        pk,
-        act=lambda authorization, years: services.authorization_renew(
-            actor=request.user, authorization=authorization, years=years
-        ),
-        success=_("Permission of %(user)s renewed until %(date)s."),
-        template="authorizations/permission_renew.html",
-        context=lambda authorization: {
-            "renewable": authorization.status_value in RENEWABLE,
-            "reason": _not_renewable_reason(authorization),
-            "new_end_dates": _new_end_dates(authorization.valid_until),
+        "authorizations/permission_renew.html",
+        {
+            "authorization": authorization,
+            "form": form,
+            "next": next_url,
+            "renewable": refusal is None,
+            "reason": refusal,
+            "new_end_dates": _options(authorization.valid_until, timezone.localdate()),
         },
     )
 
@@ -183,20 +194,29 @@ def permission_renew(request, pk):
 @manager_required
 @require_http_methods(["GET", "POST"])
 def permission_activate(request, pk):
+    authorization = get_scoped_or_404(request, _scoped(request), pk=pk)
+    next_url = _next_url(request)
     today = timezone.localdate()
-    return _period_action(
+    form = PeriodForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _period_change(
+            request,
+            form,
+            services.authorization_reactivate,
+            authorization,
+            _("Permission of %(user)s activated until %(date)s."),
+        )
+        return HttpResponseRedirect(next_url)
+    return render(
         request,
-        pk,
-        act=lambda authorization, years: services.authorization_reactivate(
-            actor=request.user, authorization=authorization, years=years
-        ),
-        success=_("Permission of %(user)s activated until %(date)s."),
-        template="authorizations/permission_activate.html",
-        context=lambda authorization: {
-            "revoked": authorization.status_value == AuthorizationStatus.REVOKED,
-            "expired": authorization.status_value == AuthorizationStatus.EXPIRED,
+        "authorizations/permission_activate.html",
+        {
+            "authorization": authorization,
+            "form": form,
+            "next": next_url,
+            "reason": _status_refusal(authorization, renewing=False),
             "today": today,
-            "new_end_dates": _new_end_dates(today),
+            "new_end_dates": _options(None, today),
         },
     )
 
@@ -240,37 +260,42 @@ def permission_renew_many(request):
         messages.warning(request, _("Select the permissions you want to renew first."))
         return redirect(next_url)
 
-    renewable = [a for a in selection if a.status_value in RENEWABLE]
-    not_renewable = [(a, _not_renewable_reason(a)) for a in selection if a.status_value not in RENEWABLE]
-    form = PeriodForm(request.POST or None)
-    failed_pk = None
+    today = timezone.localdate()
+    refusals = {a.pk: _status_refusal(a, renewing=True) for a in selection}
+    renewable = [a for a in selection if refusals[a.pk] is None]
+    not_renewable = [(a, refusals[a.pk]) for a in selection if refusals[a.pk] is not None]
+    # Only the periods that fit every row are offered.
+    fitting = [
+        years
+        for years in VALID_PERIODS
+        if all(years in periods_that_fit(current_end=a.valid_until, today=today) for a in renewable)
+    ]
+    form = PeriodForm(request.POST or None, seen=False)
+    failed = {}
     if request.method == "POST" and form.is_valid():
         if not_renewable:
             form.add_error(None, _("Some of the selected permissions cannot be renewed; nothing was renewed."))
         else:
-            years = form.cleaned_data["period"]
-            current = None
             try:
-                # All or nothing: one failing row leaves every row as it was.
-                with transaction.atomic():
-                    for authorization in renewable:
-                        current = authorization
-                        services.authorization_renew(actor=request.user, authorization=authorization, years=years)
-            except ValidationError as error:
-                failed_pk = current.pk
-                form.add_error(
-                    None,
-                    _("%(user)s, %(scope)s: %(error)s Nothing was renewed.")
-                    % {"user": current.user, "scope": current.scope_label, "error": _error_text(error)},
+                renewed = services.authorization_renew_many(
+                    actor=request.user,
+                    seen={a.pk: _seen_until(request.POST, a.pk) for a in renewable},
+                    years=form.cleaned_data["period"],
                 )
+            except services.RowsRefused as error:
+                failed = error.rows
+                form.add_error(None, error.message)
             else:
                 messages.success(
                     request,
-                    ngettext("%(count)d permission renewed.", "%(count)d permissions renewed.", len(renewable))
-                    % {"count": len(renewable)},
+                    ngettext("%(count)d permission renewed.", "%(count)d permissions renewed.", len(renewed))
+                    % {"count": len(renewed)},
                 )
                 return HttpResponseRedirect(next_url)
-    rows = [(a, _new_end_dates(a.valid_until)) for a in renewable]
+    rows = [
+        (a, [(years, label, until) for years, label, until in _options(a.valid_until, today) if years in fitting])
+        for a in renewable
+    ]
     return render(
         request,
         "authorizations/permission_renew_many.html",
@@ -279,8 +304,16 @@ def permission_renew_many(request):
             "not_renewable": not_renewable,
             "form": form,
             "next": next_url,
-            "period_choices": PERIOD_CHOICES,
+            "period_choices": [(years, period_label(years)) for years in fitting],
             "expiring": data.get("expiring") == "1" and not ids,
-            "failed_pk": failed_pk,
+            "failed": {pk: " ".join(messages_) for pk, messages_ in failed.items()},
         },
     )
+
+
+def _seen_until(data, pk: int):
+    """The end date the manager saw for row ``pk`` (None when the page did not carry it: refused as stale)."""
+    try:
+        return datetime.date.fromisoformat(data.get(f"until_{pk}", ""))
+    except ValueError:
+        return datetime.date.min

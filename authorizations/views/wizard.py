@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -32,9 +30,9 @@ from reconi.permissions import log_denied, manager_required
 from users.models import User
 
 from ..forms import USER_SELECT_LIMIT
-from ..models import Authorization, Service, ServiceProvider
+from ..models import Authorization, Service, ServiceProvider, scope_label
 from ..selectors import service_provider_search, service_search, user_search
-from ..services import authorization_grant
+from ..services import GrantLine, RowsRefused, authorization_grant_many
 from ..wizard_forms import (
     AddLineForm,
     ConfirmForm,
@@ -92,11 +90,7 @@ class Line:
 
     @property
     def scope_label(self) -> str:
-        if self.scope == Authorization.Scope.SERVICE:
-            return self.service.name if self.service else "?"
-        if self.scope == Authorization.Scope.PROVIDER:
-            return _("All services of %(provider)s") % {"provider": self.provider.name if self.provider else "?"}
-        return _("All services at %(level)s") % {"level": self.level}
+        return scope_label(self.scope, level=self.level, service=self.service, provider=self.provider)
 
 
 def _resolve_lines(request, raw_lines: list[dict]) -> list[Line]:
@@ -302,13 +296,17 @@ def _render_page(request, wizard: Wizard, *, add_form=None, status=200):
             services = [
                 {
                     "service": service,
-                    "refusal": service_refusal(service, wizard.level)
-                    or branch_restriction_refusal(
-                        branch_number=wizard.branch,
-                        known_branches=[b.number for b in wizard.branches],
-                        organization_name=wizard.organization.name,
-                        scope=Authorization.Scope.SERVICE,
-                        service=service,
+                    "refusal": getattr(
+                        service_refusal(service, wizard.level)
+                        or branch_restriction_refusal(
+                            branch_number=wizard.branch,
+                            known_branches=[b.number for b in wizard.branches],
+                            organization_name=wizard.organization.name,
+                            scope=Authorization.Scope.SERVICE,
+                            service=service,
+                        ),
+                        "message",
+                        None,
                     ),
                 }
                 for service in service_search(q=wizard.q)
@@ -367,7 +365,7 @@ def permission_new(request):
         return _render_review(request, key, _resolve_lines(request, _stored_lines(request, key)), ConfirmForm())
     wizard = _resolve(request, request.GET)
     if wizard.unlinked_form is not None and wizard.unlinked_form.is_bound and wizard.unlinked_form.is_valid():
-        # Not linked here yet: the user must accept a link request first (rule 9).
+        # Not linked here yet: the user must accept a link request first.
         chosen = wizard.unlinked_form.cleaned_data["unlinked_user"]
         messages.info(
             request,
@@ -478,36 +476,36 @@ def _confirm(request):
 
 
 def _grant_all(request, lines: list[Line], *, years: int) -> bool:
-    """Grant every line in one transaction: all or nothing. Failing lines get their reasons."""
-    with transaction.atomic():
-        # Lock every link row up front in one order (no deadlock between two confirmations);
-        # authorization_grant refuses an identical authorization already in force.
-        pairs = Q(pk__in=[])
-        for line in lines:
-            if line.user and line.organization:
-                pairs |= Q(user=line.user, organization=line.organization)
-        list(Membership.objects.select_for_update().filter(pairs).order_by("pk").values_list("pk", flat=True))
-        for line in lines:
-            if line.problem:
-                line.errors = [line.problem]
-                continue
-            try:
-                authorization_grant(
-                    actor=request.user,
-                    user=line.user,
-                    organization=line.organization,
+    """Grant every line through the bulk service (all or nothing); failing lines get their reasons."""
+    for line in lines:
+        if line.problem:
+            line.errors = [line.problem]
+    if any(line.errors for line in lines):
+        return False
+    try:
+        authorization_grant_many(
+            actor=request.user,
+            lines=[
+                GrantLine(
+                    key=line.id,
+                    organization_id=line.organization.pk,
+                    user_id=line.user.pk,
                     level=line.level,
                     scope=line.scope,
-                    service=line.service,
-                    provider=line.provider,
+                    service_id=line.service.pk if line.service else None,
+                    provider_id=line.provider.pk if line.provider else None,
                     branch_number=line.branch,
-                    years=years,
                 )
-            except ValidationError as exc:
-                line.errors = exc.messages
-            except PermissionDenied:
-                line.errors = [_("You do not manage this organisation (any more).")]
-        if any(line.errors for line in lines):
-            transaction.set_rollback(True)
-            return False
+                for line in lines
+            ],
+            years=years,
+        )
+    except RowsRefused as refused:
+        for line in lines:
+            line.errors = refused.rows.get(line.id, [])
+        return False
+    except ValidationError as error:  # the period itself
+        for line in lines:
+            line.errors = error.messages
+        return False
     return True

@@ -7,7 +7,8 @@ notifications outbox.
 - ``core``: creating and cancelling a request and the helpers every module shares
   (locking, status transitions, audit events, portal links, emails about a request);
 - ``checks``: checking the people on a new-means form (reads);
-- ``signatures``: the form as PDF, signing it, handing it to support;
+- ``signatures``: the form as PDF, the representative's steps through an emailed link
+  (identity, one-time code, signature), the manager's signature, handing it to support;
 - ``appointments``: "Become an authorization manager";
 - ``means``: new means and upgrades asked for by a manager;
 - ``renewals``: a holder renews their means (manager approves, or representative signs and support fulfils);
@@ -23,7 +24,6 @@ from .checks import (
     PHONE_RE,
     missing_identity_checks,
     needs_identity_check,
-    organization_has_manager,
     people_check,
     people_check_record,
     people_visible_to,
@@ -45,6 +45,8 @@ from .signatures import (
     request_sign_as_manager,
     request_sign_as_representative,
     request_submit,
+    signing_code_send,
+    signing_identity_confirm,
 )
 from .support import (
     identity_check_record,
@@ -76,7 +78,6 @@ __all__ = [
     "renewal_approvers",
     "missing_identity_checks",
     "needs_identity_check",
-    "organization_has_manager",
     "people_check",
     "people_check_record",
     "people_visible_to",
@@ -92,6 +93,8 @@ __all__ = [
     "request_sign_as_representative",
     "request_submit",
     "same_person",
+    "signing_code_send",
+    "signing_identity_confirm",
     "upgrade_request_create",
     "user_password_reset_send",
 ]

@@ -1,14 +1,15 @@
 """ "Become an authorization manager": the application (the representatives sign) and support's approval."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from notifications.services import email_queue
 from organizations.models import Organization
+from organizations.rules import manager_means_refusal
 from organizations.services import manager_appoint
-from reconi.levels import AssuranceLevel
 from reconi.roles import manager_level_for, require_support
+from reconi.rules import refuse, unknown_level_refusal
+from reconi.services import service
 from users.models import Means, User
 
 from ..models import Request
@@ -20,29 +21,23 @@ from .core import _audit, _decide, _locked, _transition, request_create
 from .signatures import _send_for_signature
 
 
-@transaction.atomic
+@service
 def appointment_apply(*, actor: User, organization: Organization, level: str, reason: str = "") -> Request:
     """ "Become an authorization manager": the actor applies, for themselves, for manager rights.
 
-    Free of charge. Rule 3: the level must equal the applicant's own means.
-    Rule 10: the organisation's representatives sign (they get emailed links);
+    Free of charge. The level must equal the applicant's own means (``organizations.rules``).
+    The organisation's representatives sign (they get emailed links);
     nobody applies for someone else, so a manager cannot appoint a manager.
     """
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("Log in with your means to apply.")
-    if level not in AssuranceLevel.values:
-        raise ValidationError({"level": _("Choose a level: EH2, EH2+, EH3 or EH4.")}, code="bad_level")
+    refuse(unknown_level_refusal(level))
     means = Means.objects.active().filter(owner=actor).first()
     if means is None:
         raise ValidationError(
             _("You need an active eHerkenning means to become an authorization manager."), code="no_means"
         )
-    if means.level != level:
-        message = _(
-            "Manager rights at %(level)s need a means of level %(level)s; your means has level "
-            "%(means)s. Choose %(means)s, or upgrade your means to %(level)s first."
-        ) % {"level": level, "means": means.level}
-        raise ValidationError({"level": ValidationError(message, code="level_mismatch")})
+    refuse(manager_means_refusal(level=level, means_level=means.level, person=actor))
     if manager_level_for(actor, organization) == level:
         raise ValidationError(
             _("You already are an authorization manager of %(organization)s at level %(level)s.")
@@ -66,7 +61,7 @@ def appointment_apply(*, actor: User, organization: Organization, level: str, re
             code="pending",
         )
     requirement = signer_requirement(organization)  # fail early, before anything is written
-    request = request_create(
+    request = request_create.nested(
         actor=actor,
         kind=Request.Kind.APPOINT_MANAGER,
         organization=organization,
@@ -85,7 +80,7 @@ def appointment_apply(*, actor: User, organization: Organization, level: str, re
     return _send_for_signature(actor=actor, request=request, requirement=requirement)
 
 
-@transaction.atomic
+@service
 def appointment_approve(*, actor: User, request: Request) -> Request:
     """Support approves a signed appointment: the manager role is granted through manager_appoint."""
     require_support(actor)
@@ -95,7 +90,7 @@ def appointment_approve(*, actor: User, request: Request) -> Request:
     if not is_complete(request):
         raise ValidationError(_("The appointment is not signed by every representative required."), code="unsigned")
     _decide(request, actor=actor, status=Request.Status.APPROVED)
-    manager_appoint(
+    manager_appoint.nested(
         actor=actor,
         user=request.subject_user,
         organization=request.organization,

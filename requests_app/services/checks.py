@@ -17,14 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from authorizations.models import Authorization, Service, ServiceProvider
-from organizations.models import Membership, Organization
+from authorizations.models import Authorization, Service, ServiceProvider, scope_label
+from authorizations.rules import level_refusal, scope_refusal
+from organizations.models import Organization
+from organizations.rules import manager_ceiling_refusal
 from reconi.dates import parse_date
 from reconi.levels import AssuranceLevel
 from reconi.ratelimit import rate_limit_hit
 from reconi.roles import is_support
+from reconi.rules import as_period, period_refusal, unknown_level_refusal
 from users.models import Means, User
-from users.services import VALID_PERIODS
 from users.validators import validate_personal_email
 
 from ..models import Request
@@ -42,13 +44,6 @@ MIN_AGE_YEARS = 16
 
 # From EH2+ up an identity check by support is required before approval.
 IDENTITY_CHECK_FROM = AssuranceLevel.EH2_PLUS
-
-
-def organization_has_manager(organization: Organization, on: datetime.date | None = None) -> bool:
-    on = on or timezone.localdate()
-    return Membership.objects.filter(
-        organization=organization, manager_level__isnull=False, manager_until__gte=on
-    ).exists()
 
 
 def needs_identity_check(level: str) -> bool:
@@ -69,46 +64,39 @@ def same_person(user: User, person: dict) -> bool:
     )
 
 
-def _clean_authorizations(raw, *, person_level: str, manager_level: str | None, errors: dict) -> list[dict]:
+def _clean_authorizations(
+    raw, *, person_level: str, person: str, manager_level: str | None, errors: dict
+) -> list[dict]:
+    """The first authorizations of a new means, checked by the same rules as a grant."""
     cleaned = []
+    means_level = person_level if person_level in AssuranceLevel.values else None
     for item in raw or []:
         scope = item.get("scope") or Authorization.Scope.LEVEL
         level = item.get("level") or person_level
         entry = {"scope": scope, "level": level, "years": int(item.get("years") or 3)}
-        if level not in AssuranceLevel.values:
-            errors.setdefault("authorizations", []).append(_("Unknown assurance level."))
-            continue
-        if person_level in AssuranceLevel.values and not AssuranceLevel.is_at_most(level, person_level):
-            errors.setdefault("authorizations", []).append(
-                _("An authorization at %(level)s is above the level of the means (%(means)s).")
-                % {"level": level, "means": person_level}
-            )
-        if manager_level and not AssuranceLevel.is_at_most(level, manager_level):
-            errors.setdefault("authorizations", []).append(
-                _("An authorization at %(level)s is above your own manager level (%(ceiling)s).")
-                % {"level": level, "ceiling": manager_level}
-            )
+        service = None
         if scope == Authorization.Scope.SERVICE:
             service = Service.objects.filter(pk=item.get("service_id")).first()
             if service is None:
-                errors.setdefault("authorizations", []).append(_("Choose a service."))
+                errors.setdefault("authorizations", []).append(scope_refusal(scope=scope).message)
                 continue
-            if not AssuranceLevel.is_at_most(service.minimum_level, level):
-                errors.setdefault("authorizations", []).append(
-                    _("%(service)s needs at least %(minimum)s; %(level)s is too low.")
-                    % {"service": service.name, "minimum": service.minimum_level, "level": level}
-                )
             entry.update(service_id=service.pk, label=service.name)
         elif scope == Authorization.Scope.PROVIDER:
             provider = ServiceProvider.objects.filter(pk=item.get("provider_id")).first()
             if provider is None:
-                errors.setdefault("authorizations", []).append(_("Choose a service provider."))
+                errors.setdefault("authorizations", []).append(scope_refusal(scope=scope).message)
                 continue
-            entry.update(provider_id=provider.pk, label=_("All services of %(provider)s") % {"provider": provider.name})
+            entry.update(provider_id=provider.pk, label=scope_label(scope, level=level, provider=provider))
         elif scope == Authorization.Scope.LEVEL:
-            entry.update(label=_("All services at %(level)s") % {"level": level})
+            entry.update(label=scope_label(scope, level=level))
         else:
-            errors.setdefault("authorizations", []).append(_("Unknown scope."))
+            errors.setdefault("authorizations", []).append(scope_refusal(scope=scope).message)
+            continue
+        refusal = level_refusal(
+            level=level, person=person, means_level=means_level, manager_level=manager_level, service=service
+        )
+        if refusal is not None:
+            errors.setdefault("authorizations", []).append(refusal.message)
             continue
         cleaned.append(entry)
     return cleaned
@@ -120,7 +108,7 @@ def people_visible_to(actor) -> QuerySet | None:
 
     About anyone else the checks answer exactly as about an unknown person: no "belongs to someone
     else", no "already has a means", no request number. Otherwise a manager could test guesses
-    of an outsider's address and date of birth against the answers (rule 9). Support sorts such a
+    of an outsider's address and date of birth against the answers. Support sorts such a
     request out when fulfilling it (the account check of ``request_fulfil``).
     """
     if is_support(actor):
@@ -201,23 +189,18 @@ def person_check(
 
     level = cleaned["level"].upper().replace(" ", "")
     cleaned["level"] = level
-    if level not in AssuranceLevel.values:
-        errors.setdefault("level", []).append(_("Choose a level: EH2, EH2+, EH3 or EH4."))
-    elif manager_level and not AssuranceLevel.is_at_most(level, manager_level):
-        errors.setdefault("level", []).append(
-            _("You can sign for means up to your own manager level (%(ceiling)s).") % {"ceiling": manager_level}
-        )
+    refusal = unknown_level_refusal(level) or manager_ceiling_refusal(level=level, manager_level=manager_level)
+    if refusal is not None:
+        errors.setdefault("level", []).append(refusal.message)
 
-    try:
-        years = int(cleaned["years"] or 0)
-    except ValueError:
-        years = 0
-    if years not in VALID_PERIODS:
-        errors.setdefault("years", []).append(_("Choose a period of 1, 3 or 5 years."))
-    cleaned["years"] = years
+    refusal = period_refusal(cleaned["years"])
+    if refusal is not None:
+        errors.setdefault("years", []).append(refusal.message)
+    cleaned["years"] = as_period(cleaned["years"]) or 0
 
+    name = " ".join(part for part in (cleaned["first_name"], cleaned["last_name"]) if part) or cleaned["email"]
     cleaned["authorizations"] = _clean_authorizations(
-        person.get("authorizations"), person_level=level, manager_level=manager_level, errors=errors
+        person.get("authorizations"), person_level=level, person=name, manager_level=manager_level, errors=errors
     )
     return cleaned, errors
 

@@ -8,7 +8,6 @@ Status changes go through ``_transition`` (the allowed ones live in ``Request.TR
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from audit.services import audit_record
 from notifications.services import email_queue
 from organizations.models import Organization
 from reconi.roles import manager_level_for, require_manager_or_support
+from reconi.services import service
 from users.models import User
 
 from ..models import Request, SigningToken
@@ -68,7 +68,7 @@ def _audit(*, actor, request: Request, action: str, data: dict | None = None) ->
 
 
 def _require_manager(actor: User, organization: Organization) -> str:
-    """The actor's manager level in ``organization``; anyone else gets PermissionDenied (rule 9)."""
+    """The actor's manager level in ``organization``; anyone else gets PermissionDenied."""
     level = manager_level_for(actor, organization)
     if level is None:
         raise PermissionDenied("You do not manage this organisation.")
@@ -108,7 +108,7 @@ def _email_about(request: Request, *, kind: str, to: User, dedupe_key: str | Non
     )
 
 
-@transaction.atomic
+@service
 def request_create(
     *,
     actor: User | None,
@@ -141,7 +141,7 @@ def _revoke_open_tokens(request: Request, now) -> None:
     SigningToken.objects.filter(request=request, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
 
 
-@transaction.atomic
+@service
 def request_cancel(*, actor: User, request: Request, reason: str = "") -> Request:
     """Cancel an open request; its signing links stop working at once."""
     request = _locked(request)

@@ -1,13 +1,13 @@
-"""Linking a user to another organisation the manager manages (rule 9).
+"""Linking a user to another organisation the manager manages.
 
 The user is emailed and accepts or declines on their home page; the acceptance is the form's signature.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from organizations.models import Membership, Organization
+from reconi.services import service
 from users.models import User
 
 from ..models import Request
@@ -20,9 +20,9 @@ def linkable_users(*, manager: User):
     return User.objects.filter(is_active=True, memberships__organization__in=managed).distinct()
 
 
-@transaction.atomic
+@service
 def link_request_create(*, actor: User, user: User, organization: Organization, reason: str = "") -> Request:
-    """Ask ``user`` (seen in another of my organisations) to be linked to ``organization`` (rule 9).
+    """Ask ``user`` (seen in another of my organisations) to be linked to ``organization``.
 
     The user is emailed and accepts or declines on their home page.
     """
@@ -56,7 +56,7 @@ def link_request_create(*, actor: User, user: User, organization: Organization, 
             },
             code="duplicate_request",
         )
-    request = request_create(
+    request = request_create.nested(
         actor=actor,
         kind=Request.Kind.LINK_USER,
         organization=organization,
@@ -103,13 +103,13 @@ def _lock_link_for(actor: User, request: Request) -> Request:
     return request
 
 
-@transaction.atomic
+@service
 def link_request_accept(*, actor: User, request: Request) -> Request:
     """The user accepts: they are linked and become visible to the organisation's managers."""
     from organizations.services import membership_link
 
     request = _lock_link_for(actor, request)
-    membership_link(actor=actor, user=actor, organization=request.organization, via=request)
+    membership_link.nested(actor=actor, user=actor, organization=request.organization, via=request)
     # The acceptance is the signature and the decision: the link is made at once.
     _transition(request, Request.Status.SUBMITTED)
     _decide(request, actor=actor, status=Request.Status.APPROVED)
@@ -120,7 +120,7 @@ def link_request_accept(*, actor: User, request: Request) -> Request:
     return request
 
 
-@transaction.atomic
+@service
 def link_request_decline(*, actor: User, request: Request) -> Request:
     request = _lock_link_for(actor, request)
     _decide(request, actor=actor, status=Request.Status.CANCELLED)

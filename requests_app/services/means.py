@@ -1,14 +1,16 @@
 """Managers ask for new means (one person or several, also from a CSV file) and for upgrades."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from organizations.models import Membership, Organization
 from reconi.levels import AssuranceLevel
+from reconi.locks import lock_names
+from reconi.rules import refuse
+from reconi.services import service
 from users.models import Means, User
-from users.rules import upgrade_levels, upgrade_needs_representative
+from users.rules import no_means_refusal, upgrade_level_refusal, upgrade_needs_representative
 
 from ..models import Request
 from ..signing import signer_requirement
@@ -17,12 +19,15 @@ from .core import _audit, _require_manager, request_create
 from .signatures import _send_for_signature
 
 
-@transaction.atomic
+@service
 def means_request_create(*, actor: User, organization: Organization, people: list[dict], reason: str = "") -> Request:
     """A manager asks for new means for one or several people (a draft to sign)."""
     manager_level = _require_manager(actor, organization)
     if not people:
         raise ValidationError(_("Add at least one person."), code="empty")
+    # Ten simultaneous "Add user" clicks for one address make one request: each waits here,
+    # then finds the winner's request among the open ones.
+    lock_names("new_means_email", [str(person.get("email") or "").strip().lower() for person in people])
     results = people_check(actor=actor, people=people, organization=organization, manager_level=manager_level)
     problems = [(index, errors) for index, (_cleaned, errors) in enumerate(results, start=1) if errors]
     if problems:
@@ -37,7 +42,7 @@ def means_request_create(*, actor: User, organization: Organization, people: lis
             code="invalid_people",
         )
     cleaned_people = [cleaned for cleaned, _errors in results]
-    request = request_create(
+    request = request_create.nested(
         actor=actor,
         kind=Request.Kind.NEW_MEANS,
         organization=organization,
@@ -49,6 +54,7 @@ def means_request_create(*, actor: User, organization: Organization, people: lis
     return request
 
 
+@service
 def means_request_create_bulk(
     *, actor: User, organization: Organization, rows: list[dict], only_valid: bool = False, reason: str = ""
 ) -> tuple[Request | None, int]:
@@ -58,28 +64,28 @@ def means_request_create_bulk(
     valid rows make the request and the rest is left out. Returns the request
     (None when no row was valid) and how many rows were left out.
     """
-    with transaction.atomic():
-        manager_level = _require_manager(actor, organization)
-        results = people_check(actor=actor, people=rows, organization=organization, manager_level=manager_level)
-        valid = [cleaned for cleaned, errors in results if not errors]
-        skipped = len(results) - len(valid)
-        if skipped and not only_valid:
-            raise ValidationError(
-                ngettext(
-                    "%(count)s row has errors; correct it or submit only the valid rows.",
-                    "%(count)s rows have errors; correct them or submit only the valid rows.",
-                    skipped,
-                )
-                % {"count": skipped},
-                code="invalid_rows",
-            )
-        if not valid:
-            raise ValidationError(_("No row is valid; nothing was saved."), code="no_valid_rows")
-        request = means_request_create(actor=actor, organization=organization, people=valid, reason=reason)
-        return request, skipped
+    manager_level = _require_manager(actor, organization)
+    lock_names("new_means_email", [str(row.get("email") or "").strip().lower() for row in rows])
+    results = people_check(actor=actor, people=rows, organization=organization, manager_level=manager_level)
+    valid = [cleaned for cleaned, errors in results if not errors]
+    skipped = len(results) - len(valid)
+    if skipped and not only_valid:
+        raise ValidationError(rows_with_errors_message(skipped), code="invalid_rows")
+    if not valid:
+        raise ValidationError(_("No row is valid; nothing was saved."), code="no_valid_rows")
+    request = means_request_create.nested(actor=actor, organization=organization, people=valid, reason=reason)
+    return request, skipped
 
 
-@transaction.atomic
+def rows_with_errors_message(count: int) -> str:
+    return ngettext(
+        "%(count)s row has errors; correct it or submit only the valid rows.",
+        "%(count)s rows have errors; correct them or submit only the valid rows.",
+        count,
+    ) % {"count": count}
+
+
+@service
 def upgrade_request_create(
     *, actor: User, organization: Organization, user: User, level: str, reason: str = ""
 ) -> Request:
@@ -93,17 +99,14 @@ def upgrade_request_create(
         raise PermissionDenied("The user is not linked to this organisation.")
     means = Means.objects.active().filter(owner=user).first()
     if means is None:
-        raise ValidationError({"level": _("%(user)s has no active means to upgrade.") % {"user": user}})
-    if level not in AssuranceLevel.values:
-        raise ValidationError({"level": _("Unknown assurance level.")})
-    if level not in upgrade_levels(means.level):
-        raise ValidationError(
-            {"level": _("An upgrade must be to a level above %(level)s.") % {"level": means.level}}, code="not_higher"
-        )
+        refuse(no_means_refusal(person=user))
+    refuse(upgrade_level_refusal(level=level, means_level=means.level))
+    # Serialise upgrade requests for one person, so two clicks make one request.
+    User.objects.select_for_update().filter(pk=user.pk).first()
     if Request.objects.filter(kind=Request.Kind.UPGRADE, subject_user=user, status__in=Request.OPEN_STATUSES).exists():
         raise ValidationError(_("An upgrade for %(user)s is already in progress.") % {"user": user}, code="duplicate")
     in_person = upgrade_needs_representative(to_level=level, manager_level=manager_level)
-    request = request_create(
+    request = request_create.nested(
         actor=actor,
         kind=Request.Kind.UPGRADE,
         organization=organization,

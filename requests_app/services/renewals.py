@@ -15,13 +15,13 @@ locked and re-read; the request moves to fulfilled once).
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.selectors import managers_of
 from organizations.models import Membership, Organization
 from reconi.levels import AssuranceLevel
+from reconi.services import service
 from users.models import Means, User
 from users.rules import manager_may_renew_refusal, means_renewal_refusal, renewal_end, renewal_price
 from users.services import manager_level_over, means_extend
@@ -33,7 +33,7 @@ from .signatures import _send_for_signature
 
 
 def renewal_approvers(*, organization: Organization, level: str, today: datetime.date | None = None) -> list[User]:
-    """The working managers of ``organization`` who may renew a means of ``level`` (rule 3)."""
+    """The working managers of ``organization`` who may renew a means of ``level``."""
     today = today or timezone.localdate()
     managers = managers_of(organization_ids=[organization.pk], today=today).get(organization.pk, [])
     if not managers:
@@ -54,7 +54,7 @@ def open_renewal_for(means: Means) -> Request | None:
     )
 
 
-@transaction.atomic(durable=True)
+@service
 def means_renewal_request_create(*, actor: User, means: Means, organization: Organization, years) -> Request:
     """The holder asks to renew their own means (the link in the renewal reminder).
 
@@ -79,7 +79,7 @@ def means_renewal_request_create(*, actor: User, means: Means, organization: Org
             % {"number": existing.number},
             code="duplicate",
         )
-    request = request_create(
+    request = request_create.nested(
         actor=actor,
         kind=Request.Kind.MEANS_RENEWAL,
         organization=organization,
@@ -120,7 +120,7 @@ def means_renewal_request_create(*, actor: User, means: Means, organization: Org
     return request
 
 
-@transaction.atomic(durable=True)
+@service
 def means_renewal_approve(*, actor: User, request: Request) -> Request:
     """A manager approves a holder's renewal request: the means is renewed at once."""
     request = _locked(request)
@@ -148,7 +148,7 @@ def means_renewal_approve(*, actor: User, request: Request) -> Request:
 def renewal_carry_out(*, actor: User, request: Request) -> dict:
     """Renew the request's means; the caller holds the request's lock and moves it to fulfilled."""
     payload = request.payload
-    means = means_extend(
+    means = means_extend.nested(
         actor=actor,
         means=Means(pk=payload["means_id"]),
         years=payload["years"],

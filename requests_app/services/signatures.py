@@ -2,8 +2,9 @@
 and handing the signed form to support.
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -12,6 +13,7 @@ from notifications.selectors import managers_of
 from notifications.services import Attachment, email_queue
 from reconi.pdf import sha256
 from reconi.roles import is_support, manager_level_for, require_manager_or_support
+from reconi.services import service
 from users.models import User
 from users.rules import upgrade_needs_representative
 
@@ -26,7 +28,17 @@ from ..signing import (
     sign_request_pdf,
     signer_requirement,
 )
-from ..tokens import TokenError, code_matches, token_issue
+from ..tokens import (
+    CODE_LIFETIME,
+    CODE_MAX_ATTEMPTS,
+    IDENTITY_MAX_ATTEMPTS,
+    CodeIssue,
+    TokenError,
+    code_new,
+    code_problem,
+    identity_matches,
+    token_issue,
+)
 from .core import _audit, _locked, _require_manager, _revoke_open_tokens, _transition, _url_in
 
 SIGNED_KINDS = (Request.Kind.NEW_MEANS, Request.Kind.UPGRADE, Request.Kind.NEW_AUTHORIZATIONS)
@@ -34,9 +46,9 @@ SIGNED_KINDS = (Request.Kind.NEW_MEANS, Request.Kind.UPGRADE, Request.Kind.NEW_A
 REPRESENTATIVE_SIGNED_KINDS = (Request.Kind.MEANS_RENEWAL,)
 
 
-@transaction.atomic
+@service
 def request_send_for_signature(*, actor: User | None, request: Request) -> Request:
-    """Freeze the form as PDF, work out who must sign (rule 10) and email them links.
+    """Freeze the form as PDF, work out who must sign and email them links.
 
     ``actor`` is the applicant, a manager of the organisation, support staff, or
     None for the system.
@@ -86,31 +98,50 @@ def _send_for_signature(*, actor, request: Request, requirement: SignerRequireme
     return request
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class SignResult:
+    signature: Signature | None
+    code_problem: str = ""  # "wrong", "expired", "attempts", "none": nothing was signed
+
+
+@service
 def request_sign_as_representative(
-    *, token: SigningToken, code: str, consent: bool, ip_address: str | None = None
-) -> Signature:
+    *, token: SigningToken | int, code: str, consent: bool, ip_address: str | None = None
+) -> SignResult:
     """Sign through an emailed link: identity confirmed, one-time code right, consent given.
 
     Locks the request, then the link, so ten clicks give one signature; a link
-    that was used meanwhile raises TokenError("used") and changes nothing.
+    that was used meanwhile raises TokenError("used") and changes nothing. A wrong
+    code is counted (and audited) and answered in ``SignResult.code_problem``:
+    no exception, so that the count is kept.
     """
-    request = Request.objects.select_for_update().select_related("organization").get(pk=token.request_id)
-    token = SigningToken.objects.select_for_update().select_related("representative").get(pk=token.pk)
+    token_id = token if isinstance(token, int) else token.pk
+    request_id = SigningToken.objects.filter(pk=token_id).values_list("request_id", flat=True).first()
+    request = Request.objects.select_for_update().select_related("organization").get(pk=request_id)
+    token = SigningToken.objects.select_for_update().select_related("representative").get(pk=token_id)
     now = timezone.now()
-    if token.used_at is not None:
-        raise TokenError("used", token)
-    if not token.is_usable(now):
-        raise TokenError("revoked" if token.revoked_at else "expired", token)
+    _usable_or_raise(token, now)
     if request.status != Request.Status.AWAITING_SIGNATURE:
         raise ValidationError(_("This form no longer awaits signatures."), code="not_awaiting")
     if token.identity_confirmed_at is None:
         raise ValidationError(_("Confirm your name and date of birth first."), code="identity")
-    if not code_matches(token, code):
-        raise ValidationError({"code": _("The code is not right or no longer valid.")}, code="code")
+    representative = token.representative
+    problem = code_problem(token, code, now)
+    if problem:
+        if problem == "wrong":
+            token.code_attempts += 1
+            token.save(update_fields=["code_attempts"])
+            if token.code_attempts >= CODE_MAX_ATTEMPTS:
+                problem = "attempts"
+        _audit(
+            actor=representative.user,
+            request=request,
+            action="signing.code_refused",
+            data={"representative": representative.pk, "reason": problem, "ip": ip_address},
+        )
+        return SignResult(None, problem)
     if not consent:
         raise ValidationError({"consent": _("Tick the box to agree with the declaration.")}, code="consent")
-    representative = token.representative
     if representative.pk not in (request.payload.get("signers") or []):
         raise PermissionDenied("This representative is not asked to sign this form.")
     if request.signatures.filter(representative=representative).exists():
@@ -151,15 +182,104 @@ def request_sign_as_representative(
         },
     )
     _complete_if_signed(request=request, actor=representative.user, now=now)
-    return signature
+    return SignResult(signature)
 
 
-@transaction.atomic
+def _usable_or_raise(token: SigningToken, now) -> None:
+    if token.used_at is not None:
+        raise TokenError("used", token)
+    if not token.is_usable(now):
+        raise TokenError("revoked" if token.revoked_at else "expired", token)
+
+
+def _locked_token(token_id: int) -> SigningToken:
+    token = (
+        SigningToken.objects.select_for_update(of=("self",))
+        .select_related("request__organization", "representative__user")
+        .get(pk=token_id)
+    )
+    _usable_or_raise(token, timezone.now())
+    if token.identity_attempts >= IDENTITY_MAX_ATTEMPTS:
+        raise TokenError("locked", token)
+    return token
+
+
+@dataclass(frozen=True)
+class IdentityResult:
+    confirmed: bool
+    attempts_left: int
+    code: CodeIssue | None = None  # the code sent on confirmation
+
+
+@service
+def signing_identity_confirm(
+    *, token: SigningToken | int, name: str, date_of_birth, ip_address: str | None = None
+) -> IdentityResult:
+    """The representative behind a link confirms name and date of birth against the KvK extract.
+
+    A wrong answer is counted (guessing stops after a few tries); the right one
+    sends the first one-time code. Both are audited.
+    """
+    token = _locked_token(token if isinstance(token, int) else token.pk)
+    if token.identity_confirmed_at is not None:
+        return IdentityResult(True, IDENTITY_MAX_ATTEMPTS - token.identity_attempts)
+    confirmed = identity_matches(token, name=name, date_of_birth=date_of_birth)
+    if confirmed:
+        token.identity_confirmed_at = timezone.now()
+        token.save(update_fields=["identity_confirmed_at"])
+    else:
+        token.identity_attempts += 1
+        token.save(update_fields=["identity_attempts"])
+    _audit(
+        actor=token.representative.user,
+        request=token.request,
+        action="signing.identity_confirmed" if confirmed else "signing.identity_refused",
+        data={"representative": token.representative_id, "attempts": token.identity_attempts, "ip": ip_address},
+    )
+    code = _code_send(token) if confirmed else None
+    return IdentityResult(confirmed, IDENTITY_MAX_ATTEMPTS - token.identity_attempts, code)
+
+
+@service
+def signing_code_send(*, token: SigningToken | int) -> CodeIssue:
+    """A new one-time code by email, for a representative whose identity is confirmed (rate-limited)."""
+    token = _locked_token(token if isinstance(token, int) else token.pk)
+    if token.identity_confirmed_at is None:
+        raise ValidationError(_("Confirm your name and date of birth first."), code="identity")
+    return _code_send(token)
+
+
+def _code_send(token: SigningToken) -> CodeIssue:
+    issued = code_new(token, timezone.now())
+    if issued.code is None:
+        return issued
+    request = token.request
+    email_queue(
+        kind="signing_code",
+        to=token.representative.email,
+        language=request.language,
+        context={
+            "request": request,
+            "representative": token.representative,
+            "code": issued.code,
+            "minutes": int(CODE_LIFETIME.total_seconds() // 60),
+        },
+    )
+    _audit(
+        actor=token.representative.user,
+        request=request,
+        action="signing.code_sent",
+        data={"representative": token.representative_id, "codes_sent": token.codes_sent},
+    )
+    return issued
+
+
+@service
 def request_sign_as_manager(*, actor: User, request: Request, ip_address: str | None = None) -> Signature:
-    """A manager signs instead of the representative ("relieving the representative").
+    """A manager signs instead of the representative ("relieving the representative"), and
+    the signed form goes to support in the same transaction.
 
-    Never for an appointment (rule 10). The view asks for the second factor
-    again before calling this.
+    Never for an appointment. The view asks for the second factor again before calling this.
     """
     request = Request.objects.select_for_update().select_related("organization").get(pk=request.pk)
     _not_for_appointments(request)
@@ -219,6 +339,7 @@ def request_sign_as_manager(*, actor: User, request: Request, ip_address: str | 
         },
     )
     _complete_if_signed(request=request, actor=actor, now=now)
+    _submit(actor=actor, request=request)
     return signature
 
 
@@ -279,14 +400,18 @@ def _complete_if_signed(*, request: Request, actor, now) -> None:
         )
 
 
-@transaction.atomic
+@service
 def request_submit(*, actor: User, request: Request) -> Request:
-    """Hand a signed form to support. The representative hears of new means unless a manager exists (rule 13)."""
+    """Hand a signed form to support; the representatives may be told (``_notify_representatives``)."""
     request = _locked(request)
     if request.kind not in SIGNED_KINDS:
         raise ValidationError(_("This kind of request is not submitted this way."), code="wrong_kind")
     if not is_support(actor):
         _require_manager(actor, request.organization)
+    return _submit(actor=actor, request=request)
+
+
+def _submit(*, actor: User, request: Request) -> Request:
     if request.status == Request.Status.SUBMITTED:
         # The last signature already handed it in (requests_app.services); what follows a submit still follows.
         _notify_representatives(request)
@@ -313,7 +438,7 @@ def _notify_representatives(request: Request) -> None:
     """The representative hears of an upgrade unless the organisation has a working manager.
 
     New means are announced when they are issued, one notice per means
-    (``users.services.means_issue``, rule 13).
+    (``users.services.means_issue``).
     """
     if request.kind != Request.Kind.UPGRADE:
         return

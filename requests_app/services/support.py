@@ -10,7 +10,6 @@ from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +18,7 @@ from authorizations.models import Service, ServiceProvider
 from notifications.services import email_queue
 from organizations.models import Membership, Organization
 from reconi.roles import require_support
+from reconi.services import service
 from users.models import Means, User
 
 from ..models import Request
@@ -27,7 +27,7 @@ from .core import _audit, _decide, _email_about, _locked, _transition, _url_for
 from .links import _email_link_request
 
 
-@transaction.atomic
+@service
 def identity_check_record(
     *,
     actor: User,
@@ -84,7 +84,7 @@ def identity_check_record(
     return request
 
 
-@transaction.atomic
+@service
 def request_approve(*, actor: User, request: Request) -> Request:
     require_support(actor)
     request = _locked(request)
@@ -110,7 +110,7 @@ def request_approve(*, actor: User, request: Request) -> Request:
     return request
 
 
-@transaction.atomic
+@service
 def request_reject(*, actor: User, request: Request, reason: str) -> Request:
     require_support(actor)
     reason = (reason or "").strip()
@@ -204,7 +204,7 @@ def _grant(*, actor: User, user: User, organization: Organization, item: dict) -
     """Grant one authorization as the request's payload describes it; returns its id."""
     from authorizations.services import authorization_grant
 
-    authorization = authorization_grant(
+    authorization = authorization_grant.nested(
         actor=actor,
         user=user,
         organization=organization,
@@ -214,11 +214,12 @@ def _grant(*, actor: User, user: User, organization: Organization, item: dict) -
         provider=ServiceProvider.objects.filter(pk=item.get("provider_id")).first(),
         branch_number=item.get("branch_number", ""),
         years=item.get("years", 3),
+        notify=False,  # the welcome email (or the decision) tells the user
     )
     return authorization.pk
 
 
-@transaction.atomic
+@service
 def request_fulfil(*, actor: User, request: Request) -> Request:
     """Carry out an approved request through the services of the other apps only."""
     from organizations.services import membership_link
@@ -236,8 +237,8 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
                 actor=actor, person=person, organization=organization, language=request.language
             )
             if not Membership.objects.filter(user=user, organization=organization).exists():
-                membership_link(actor=actor, user=user, organization=organization)
-            means = means_issue(
+                membership_link.nested(actor=actor, user=user, organization=organization)
+            means = means_issue.nested(
                 actor=actor,
                 owner=user,
                 level=person["level"],
@@ -254,7 +255,7 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
         results = {"users": [p["user_id"] for p in people]}
     elif request.kind == Request.Kind.UPGRADE:
         means = Means.objects.get(pk=request.payload["means_id"])
-        means_upgrade(
+        means_upgrade.nested(
             actor=actor,
             means=means,
             level=request.level,
@@ -273,7 +274,7 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
         )
         results = {"means": means.pk, "level": request.level}
     elif request.kind == Request.Kind.LINK_USER:
-        membership_link(actor=actor, user=request.subject_user, organization=organization)
+        membership_link.nested(actor=actor, user=request.subject_user, organization=organization)
     elif request.kind == Request.Kind.MEANS_RENEWAL:
         from .renewals import renewal_carry_out
 
@@ -292,7 +293,7 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
     return request
 
 
-@transaction.atomic
+@service
 def request_email_resend(*, actor: User, request: Request) -> str:
     """Support sends the request's latest email again; returns what was sent."""
     require_support(actor)
@@ -321,7 +322,7 @@ def request_email_resend(*, actor: User, request: Request) -> str:
     return what
 
 
-@transaction.atomic
+@service
 def user_password_reset_send(*, actor: User, user: User) -> None:
     """Support never sets a password: the person gets a link to choose one, and the audit log says who sent it.
 

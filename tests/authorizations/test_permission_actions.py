@@ -61,6 +61,23 @@ def manager(client, anna):
     return login(client, anna)
 
 
+def seen(authorization, **data) -> dict:
+    """A renew or activate form as the page sent it: with the end date the manager saw."""
+    return {"seen_until": authorization.valid_until.isoformat(), **data}
+
+
+def renew(client, authorization, period, **extra):
+    return client.post(
+        reverse("permission_renew", args=[authorization.pk]), seen(authorization, period=period), **extra
+    )
+
+
+def activate(client, authorization, period, **extra):
+    return client.post(
+        reverse("permission_activate", args=[authorization.pk]), seen(authorization, period=period), **extra
+    )
+
+
 @pytest.fixture
 def active(bram, org, service_eh2):
     return AuthorizationFactory(user=bram, organization=org, service=service_eh2, level="EH2")
@@ -143,61 +160,99 @@ def test_revoke_refuses_a_foreign_next_url(manager, active):
 # --- Renew one (item 5) ----------------------------------------------------------------------------
 
 
-def test_renew_get_shows_the_new_end_dates_and_changes_nothing(manager, active):
+def test_renew_get_offers_the_periods_that_fit_with_their_new_end_dates_and_changes_nothing(manager, active):
     with nothing_changes():
         response = manager.get(reverse("permission_renew", args=[active.pk]))
     assert response.status_code == 200
     html = text(response)
+    assert f'name="seen_until" value="{active.valid_until:%Y-%m-%d}"' in html
     for years in (1, 3, 5):
         new_end = active.valid_until + relativedelta(years=years)
-        assert f'value="{years}"' in html
-        assert f'<time datetime="{new_end:%Y-%m-%d}">' in html
+        fits = new_end <= today() + relativedelta(years=5)
+        assert (f'name="period" id="period-{years}" value="{years}"' in html) == fits
+        assert (f'<time datetime="{new_end:%Y-%m-%d}">' in html) == fits
 
 
-@pytest.mark.parametrize("years", [1, 3, 5])
+@pytest.mark.parametrize("years", [1, 3])
 def test_renew_extends_by_exactly_the_chosen_years_with_an_audit_event(manager, anna, active, years):
-    response = manager.post(reverse("permission_renew", args=[active.pk]), {"period": str(years)})
+    response = renew(manager, active, str(years))
     assert response.status_code == 302 and response["Location"] == LIST
     assert fresh(active).valid_until == active.valid_until + relativedelta(years=years)
     [event] = events("authorization.renew")
     assert event.object_id == str(active.pk) and event.data["years"] == years and event.actor == anna
 
 
+def test_renew_beyond_five_years_ahead_is_refused_and_changes_nothing(manager, active):
+    with nothing_changes():
+        response = renew(manager, active, "5", follow=True)
+    assert "An end date can be at most five years ahead" in text(response)
+
+
 @pytest.mark.parametrize("period", ["2", "0", "10", "", "abc"])
 def test_renew_with_a_bad_period_gives_a_message_and_changes_nothing(manager, active, period):
     with nothing_changes():
-        response = manager.post(reverse("permission_renew", args=[active.pk]), {"period": period})
+        response = renew(manager, active, period)
     assert response.status_code == 200
     assert "Choose a period of 1, 3 or 5 years." in text(response)
 
 
+def test_a_repeated_renew_submit_changes_nothing_and_says_so(manager, active):
+    """Issue finding: a double submit renewed twice. The form carries the end date the manager saw."""
+    assert renew(manager, active, "1").status_code == 302
+    once = fresh(active).valid_until
+    with nothing_changes():
+        response = renew(manager, active, "1", follow=True)  # the same form, sent again
+    assert fresh(active).valid_until == once == active.valid_until + relativedelta(years=1)
+    assert (
+        f"This authorization was changed meanwhile and now runs until {once.isoformat()}; nothing was changed."
+        in text(response)
+    )
+    assert len(events("authorization.renew")) == 1
+
+
+def test_a_renew_form_without_the_end_date_seen_changes_nothing(manager, active):
+    with nothing_changes():
+        response = manager.post(reverse("permission_renew", args=[active.pk]), {"period": "1"})
+    assert response.status_code == 200
+    assert "This page was out of date; nothing was changed." in text(response)
+
+
 def test_renew_of_an_expired_one_says_activate_instead_and_changes_nothing(manager, expired):
     with nothing_changes():
-        response = manager.post(reverse("permission_renew", args=[expired.pk]), {"period": "1"})
-    assert "This authorization has expired; activate it instead." in text(response)
+        response = renew(manager, expired, "1", follow=True)
+    assert "This authorization has expired; activate it instead, which starts a new period." in text(response)
 
 
 def test_renew_of_a_revoked_one_says_request_a_new_one_and_changes_nothing(manager, revoked):
     with nothing_changes():
-        response = manager.post(reverse("permission_renew", args=[revoked.pk]), {"period": "1"})
-    assert "A revoked authorization cannot be renewed; request a new one." in text(response)
+        response = renew(manager, revoked, "1", follow=True)
+    assert "A revoked authorization cannot be renewed or reactivated; request a new one." in text(response)
 
 
 def test_renew_above_the_users_means_gives_the_reason_and_changes_nothing(manager, bram, org, service_eh2):
     bram.means.update(level="EH2")
     eh3 = AuthorizationFactory(user=bram, organization=org, service=service_eh2, level="EH3")
     with nothing_changes():
-        response = manager.post(reverse("permission_renew", args=[eh3.pk]), {"period": "1"})
+        response = renew(manager, eh3, "1", follow=True)
     assert "EH3 is above the level of Bram Visser&#x27;s means (EH2)." in text(response)
 
 
 def test_renew_of_another_organisations_id_is_404_and_changes_nothing(manager, theirs):
     with nothing_changes():
         assert manager.get(reverse("permission_renew", args=[theirs.pk])).status_code == 404
-        assert manager.post(reverse("permission_renew", args=[theirs.pk]), {"period": "1"}).status_code == 404
+        assert renew(manager, theirs, "1").status_code == 404
 
 
 # --- Renew many: the "Renew permissions" button (item 5) ---------------------------------------------
+
+
+def many(authorizations, **data) -> dict:
+    """The "Renew permissions" form: the ids, and each row's end date as the page showed it."""
+    return {
+        "ids": [a.pk for a in authorizations],
+        **{f"until_{a.pk}": a.valid_until.isoformat() for a in authorizations},
+        **data,
+    }
 
 
 @pytest.fixture
@@ -218,15 +273,17 @@ def test_renew_many_get_shows_the_selection_with_new_end_dates_and_changes_nothi
         a.pk for a in two
     )
     for authorization in two:
-        for years in (1, 3, 5):
+        for years in (1, 3):  # five years would end too far ahead for the running one: not offered
             new_end = authorization.valid_until + relativedelta(years=years)
             assert f'<td class="text-nowrap" data-period="{years}"><time datetime="{new_end:%Y-%m-%d}">' in html
+        assert 'data-period="5"' not in html and 'id="period-5"' not in html
         assert f'name="ids" value="{authorization.pk}" checked' in html
+        assert f'name="until_{authorization.pk}" value="{authorization.valid_until:%Y-%m-%d}"' in html
     assert "Renew 2 permissions" in html
 
 
 def test_renew_many_post_renews_each_with_one_audit_event_per_authorization(manager, anna, two, active):
-    response = manager.post(reverse("permission_renew_many"), {"ids": [a.pk for a in two], "period": "3"}, follow=True)
+    response = manager.post(reverse("permission_renew_many"), many(two, period="3"), follow=True)
     for authorization in two:
         assert fresh(authorization).valid_until == authorization.valid_until + relativedelta(years=3)
     assert fresh(active).valid_until == active.valid_until  # not selected, not touched
@@ -262,19 +319,17 @@ def test_renew_many_with_garbage_ids_is_404(manager, two, ids):
 
 def test_renew_many_with_period_two_gives_a_message_and_changes_nothing(manager, two):
     with nothing_changes():
-        response = manager.post(reverse("permission_renew_many"), {"ids": [a.pk for a in two], "period": "2"})
+        response = manager.post(reverse("permission_renew_many"), many(two, period="2"))
     assert response.status_code == 200
     assert "Choose a period of 1, 3 or 5 years." in text(response)
 
 
 def test_renew_many_renews_nothing_when_one_of_them_cannot_be_renewed(manager, two, revoked):
     with nothing_changes():
-        response = manager.post(
-            reverse("permission_renew_many"), {"ids": [two[0].pk, revoked.pk, two[1].pk], "period": "1"}
-        )
+        response = manager.post(reverse("permission_renew_many"), many([two[0], revoked, two[1]], period="1"))
     html = text(response)
     assert "cannot be renewed; nothing was renewed" in html
-    assert "Revoked permissions cannot be renewed or reactivated" in html
+    assert "A revoked authorization cannot be renewed or reactivated; request a new one." in html
 
 
 def test_renew_many_is_all_or_nothing_when_a_service_check_fails(manager, two, bram, org, service_eh2):
@@ -288,12 +343,19 @@ def test_renew_many_is_all_or_nothing_when_a_service_check_fails(manager, two, b
         valid_until=two[1].valid_until + relativedelta(days=1),
     )
     with nothing_changes():
-        response = manager.post(
-            reverse("permission_renew_many"), {"ids": [*(a.pk for a in two), too_high.pk], "period": "1"}
-        )
+        response = manager.post(reverse("permission_renew_many"), many([*two, too_high], period="1"))
     assert "is above the level of Bram Visser" in text(response)
-    assert "Nothing was renewed." in text(response)
+    assert "Nothing was renewed: some permissions cannot be renewed." in text(response)
     assert f'data-id="{too_high.pk}" class="table-danger"' in text(response)
+
+
+def test_a_repeated_renew_many_submit_changes_nothing_and_says_so(manager, two):
+    assert manager.post(reverse("permission_renew_many"), many(two, period="1")).status_code == 302
+    with nothing_changes():
+        response = manager.post(reverse("permission_renew_many"), many(two, period="1"))
+    assert "Nothing was renewed" in text(response)
+    assert "was changed meanwhile" in text(response)
+    assert len(events("authorization.renew")) == 2
 
 
 def test_renew_many_without_a_selection_sends_back_with_a_message(manager, two):
@@ -314,7 +376,7 @@ def test_activate_get_shows_the_new_period_and_changes_nothing(manager, expired)
 
 
 def test_activate_starts_a_new_period_of_one_year_by_default_choice(manager, anna, expired):
-    response = manager.post(reverse("permission_activate", args=[expired.pk]), {"period": "1"}, follow=True)
+    response = activate(manager, expired, "1", follow=True)
     stored = fresh(expired)
     assert stored.status == "active"
     assert stored.valid_from == today()
@@ -326,36 +388,44 @@ def test_activate_starts_a_new_period_of_one_year_by_default_choice(manager, ann
 
 
 def test_activate_for_five_years(manager, expired):
-    manager.post(reverse("permission_activate", args=[expired.pk]), {"period": "5"})
+    activate(manager, expired, "5")
     assert fresh(expired).valid_until == today() + relativedelta(years=5)
 
 
 def test_activating_a_revoked_one_says_why_not_and_changes_nothing(manager, revoked):
     with nothing_changes():
         page = manager.get(reverse("permission_activate", args=[revoked.pk]))
-        response = manager.post(reverse("permission_activate", args=[revoked.pk]), {"period": "1"})
-    assert "A revoked permission cannot be reactivated; request a new one instead." in text(page)
-    assert "A revoked authorization cannot be reactivated; request a new one instead." in text(response)
+        response = activate(manager, revoked, "1", follow=True)
+    assert "A revoked authorization cannot be renewed or reactivated; request a new one." in text(page)
+    assert "A revoked authorization cannot be renewed or reactivated; request a new one." in text(response)
 
 
 def test_activating_a_running_one_is_refused_and_changes_nothing(manager, active):
     with nothing_changes():
-        response = manager.post(reverse("permission_activate", args=[active.pk]), {"period": "1"})
+        response = activate(manager, active, "1", follow=True)
     assert "Only an expired authorization can be activated." in text(response)
+
+
+def test_a_repeated_activate_submit_changes_nothing_and_says_so(manager, expired):
+    assert activate(manager, expired, "1").status_code == 302
+    now = fresh(expired)
+    with nothing_changes():
+        response = activate(manager, expired, "3", follow=True)  # the form of before, sent again
+    assert fresh(expired).valid_until == now.valid_until
+    assert "was changed meanwhile" in text(response)
+    assert len(events("authorization.reactivate")) == 1
 
 
 def test_activate_with_period_two_gives_a_message_and_changes_nothing(manager, expired):
     with nothing_changes():
-        response = manager.post(reverse("permission_activate", args=[expired.pk]), {"period": "2"})
+        response = activate(manager, expired, "2")
     assert "Choose a period of 1, 3 or 5 years." in text(response)
 
 
 def test_activate_of_another_organisations_id_is_404_and_changes_nothing(manager, theirs_expired):
     with nothing_changes():
         assert manager.get(reverse("permission_activate", args=[theirs_expired.pk])).status_code == 404
-        assert (
-            manager.post(reverse("permission_activate", args=[theirs_expired.pk]), {"period": "1"}).status_code == 404
-        )
+        assert activate(manager, theirs_expired, "1").status_code == 404
 
 
 # --- Who may act (item 8) --------------------------------------------------------------------------

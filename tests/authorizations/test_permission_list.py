@@ -276,12 +276,16 @@ def test_row_actions_per_status(manager, mixed):
     assert "cannot be reactivated; request a new one instead" in html
 
 
-def test_renew_icon_offers_one_three_and_five_years_with_their_end_dates(manager, mixed):
+def test_renew_icon_offers_the_periods_that_fit_with_their_end_dates(manager, mixed):
     html = manager.get(URL).content.decode()
-    until = mixed["active"].valid_until
+    active = mixed["active"]
+    form = re.search(rf'action="/en/manage/permissions/{active.pk}/renew/".*?</form>', html, flags=re.S).group(0)
+    assert f'name="seen_until" value="{active.valid_until:%Y-%m-%d}"' in form
+    latest = timezone.localdate() + relativedelta(years=5)
     for years in (1, 3, 5):
-        assert f'name="period" value="{years}"' in html
-        assert (until + relativedelta(years=years)).strftime("%d-%m-%Y") in html
+        new_end = active.valid_until + relativedelta(years=years)
+        assert (f'name="period" value="{years}"' in form) == (new_end <= latest)
+        assert (new_end.strftime("%d-%m-%Y") in form) == (new_end <= latest)
 
 
 def test_bottom_of_the_page_has_the_renew_buttons(manager, mixed):

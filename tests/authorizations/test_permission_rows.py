@@ -1,18 +1,21 @@
 """The Permissions list's rows: each shape rendered once, every row byte-for-byte what Django renders."""
 
+import functools
+
 import pytest
 from django.middleware.csrf import get_token
 from django.test import RequestFactory
-from django.utils import translation
+from django.utils import timezone, translation
 
 from authorizations import selectors
 from authorizations.views import permission_rows
 from authorizations.views.permission_rows import PermissionRows, render_rows
-from authorizations.views.permissions import _new_end_dates
+from authorizations.views.permissions import _renew_options
 from reconi.levels import AssuranceLevel
 from tests.conftest import login
 from tests.factories import AuthorizationFactory, MembershipFactory, ServiceFactory, UserFactory
 
+RENEW_OPTIONS = functools.partial(_renew_options, today=timezone.localdate())
 NAMES = ['Jan "de Boer"', "<b>Piet</b> & Zn", "O'Brien", "Anne-Marie", "Émile"]
 
 
@@ -48,7 +51,7 @@ def test_rows_are_what_the_row_template_renders_and_shapes_are_few(client, anna,
     request = RequestFactory().get("/manage/permissions/")
     request.user = anna
     with translation.override(language):
-        builder = PermissionRows(next_url="/manage/permissions/", expiring_until=None, renew_options=_new_end_dates)
+        builder = PermissionRows(next_url="/manage/permissions/", expiring_until=None, renew_options=RENEW_OPTIONS)
         ids = list(
             selectors.ids_only(
                 selectors.authorization_list(organization_ids=[crowd.pk], filters={"show_inactive": True})

@@ -32,7 +32,9 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's event loop ends with tests/browser, so later tests may use asyncio.run
+# (pyHanko's signing does) in the main thread.
+@pytest.fixture(scope="package")
 def browser(chromium_path_session):
     from playwright.sync_api import sync_playwright
 

@@ -58,6 +58,7 @@ def stack(tmp_path_factory):
         # seed_demo refuses production settings: load the demo data as a developer would, in-process.
         _seed(portal)
         db.grant_app_role()
+        portal.manage("db_check_app_role", "--role", db.app_role)
         yield Stack(db=db, mail=mail, portal=portal, processes=processes, tmp=tmp)
     finally:
         processes.stop_all()

@@ -323,11 +323,15 @@ def test_an_expired_means_keeps_its_authorizations_which_work_again_after_renewa
     means.refresh_from_db()
     # While the means has expired the authorization is kept, but nothing can be done with it.
     with pytest.raises(ValidationError, match="no active means"):
-        authorization_renew(actor=anna, authorization=authorization, years=1)
+        authorization_renew(
+            actor=anna, authorization=authorization, years=1, expected_valid_until=authorization.valid_until
+        )
     assert Authorization.objects.get(pk=authorization.pk).revoked_at is None
 
     means_renew_bulk(actor=anna, selection={means.pk: means.valid_until}, years=1)
-    renewed = authorization_renew(actor=anna, authorization=authorization, years=1)
+    renewed = authorization_renew(
+        actor=anna, authorization=authorization, years=1, expected_valid_until=authorization.valid_until
+    )
     assert renewed.valid_until == authorization.valid_until + relativedelta(years=1)
 
 

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 from organizations.models import Organization
 from reconi.levels import AssuranceLevel
 from requests_app import services, tokens
-from requests_app.models import Request, Signature, SigningToken
+from requests_app.models import Request, Signature
 from tests.conftest import login, make_support
 from tests.factories import MeansFactory, UserFactory
 
@@ -346,15 +346,16 @@ def test_ten_simultaneous_sign_clicks_give_one_signature():
     MeansFactory(owner=applicant, level=AssuranceLevel.EH3)
     request = apply(applicant, organization)
     token = open_token(request, representative)
-    assert tokens.identity_check(token=token, name="Rita Race", date_of_birth=representative.date_of_birth)
-    issued = tokens.code_issue(token=token)
+    identity = services.signing_identity_confirm(
+        token=token, name="Rita Race", date_of_birth=representative.date_of_birth
+    )
+    assert identity.confirmed
+    issued = identity.code
 
     def click(_):
         try:
-            services.request_sign_as_representative(
-                token=SigningToken.objects.get(pk=token.pk), code=issued.code, consent=True
-            )
-            return "signed"
+            result = services.request_sign_as_representative(token=token.pk, code=issued.code, consent=True)
+            return "signed" if result.signature else result.code_problem
         except tokens.TokenError as exc:
             return exc.reason
         except ValidationError:

@@ -95,7 +95,7 @@ def test_level_below_the_service_minimum_is_refused(anna, bram, org, service_eh3
 def test_unknown_level_is_refused(anna, bram, org, service_eh2, level):
     with nothing_changes(), pytest.raises(ValidationError) as excinfo:
         grant(actor=anna, user=bram, organization=org, service=service_eh2, level=level)
-    assert excinfo.value.message_dict == {"level": ["Unknown assurance level."]}
+    assert excinfo.value.message_dict == {"level": ["Choose a level: EH2, EH2+, EH3 or EH4."]}
 
 
 def test_unknown_scope_and_missing_target_are_refused(anna, bram, org):
@@ -120,7 +120,9 @@ def test_invalid_branch_on_a_grant_is_refused(anna, bram, org, service_eh2):
 def test_renewal_period_of_2_years_is_refused(anna, bram, org, service_eh2, years):
     authorization = AuthorizationFactory(user=bram, organization=org, service=service_eh2)
     with nothing_changes(), pytest.raises(ValidationError) as excinfo:
-        authorization_renew(actor=anna, authorization=authorization, years=years)
+        authorization_renew(
+            actor=anna, authorization=authorization, years=years, expected_valid_until=authorization.valid_until
+        )
     assert excinfo.value.message_dict == {"period": ["Choose a period of 1, 3 or 5 years."]}
 
 
@@ -128,7 +130,7 @@ def test_reactivating_a_revoked_authorization_is_refused(anna, bram, org, servic
     authorization = AuthorizationFactory(user=bram, organization=org, service=service_eh2, revoked=True, expired=True)
     with nothing_changes(), pytest.raises(ValidationError) as excinfo:
         authorization_reactivate(actor=anna, authorization=authorization, years=1)
-    assert excinfo.value.messages == ["A revoked authorization cannot be reactivated; request a new one instead."]
+    assert excinfo.value.messages == ["A revoked authorization cannot be renewed or reactivated; request a new one."]
 
 
 def test_duplicate_link_is_refused(support, bram, org):

@@ -55,12 +55,12 @@ def test_ten_simultaneous_revokes_give_one_revocation(anna, bram, org, service_e
     assert audit_chain_broken_at() is None
 
 
-@pytest.mark.parametrize("years", [1, 5])
+@pytest.mark.parametrize("years", [1, 3])
 def test_ten_simultaneous_renewals_extend_once(anna, bram, org, service_eh2, years):
     authorization = AuthorizationFactory(user=bram, organization=org, service=service_eh2, expiring=True)
     end = authorization.valid_until
     results = run_simultaneously(
-        lambda a: authorization_renew(actor=anna, authorization=a, years=years),
+        lambda a: authorization_renew(actor=anna, authorization=a, years=years, expected_valid_until=a.valid_until),
         count=CLICKS,
         prepare=_load(authorization.pk),
     )
@@ -104,7 +104,7 @@ def test_revoke_and_renew_at_once_leave_it_revoked(anna, support, bram, org, ser
     def act(a):
         if a.clicked % 2:
             return authorization_revoke(actor=support, authorization=a)
-        return authorization_renew(actor=anna, authorization=a, years=1)
+        return authorization_renew(actor=anna, authorization=a, years=1, expected_valid_until=a.valid_until)
 
     def prepare(i):
         a = Authorization.objects.get(pk=authorization.pk)
@@ -131,6 +131,8 @@ def test_ten_simultaneous_grants_of_the_same_authorization_give_one(anna, bram, 
     done, refused = _outcomes(results)
     assert len(done) == 1
     assert len(refused) == CLICKS - 1
-    assert {e.messages[0] for e in refused} == {f"{bram} already has this authorization in force."}
+    assert {e.messages[0] for e in refused} == {
+        f"{bram} already has this authorization in force; renew it from the list instead."
+    }
     assert Authorization.objects.filter(user=bram, organization=org, service=service_eh2).count() == 1
     assert _events("authorization.grant") == 1

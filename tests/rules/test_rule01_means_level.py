@@ -74,7 +74,9 @@ def test_renew_rechecks_the_means_level(anna, bram, org, service_eh2):
     authorization = AuthorizationFactory(user=bram, organization=org, service=service_eh2, level="EH3")
     Means.objects.filter(owner=bram).update(level="EH2")
     with nothing_changes(), pytest.raises(ValidationError, match=r"EH3 is above the level of .* means \(EH2\)"):
-        authorization_renew(actor=anna, authorization=authorization, years=1)
+        authorization_renew(
+            actor=anna, authorization=authorization, years=1, expected_valid_until=authorization.valid_until
+        )
 
 
 def test_reactivate_rechecks_the_means_level(anna, bram, org, service_eh2):

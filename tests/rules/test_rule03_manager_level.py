@@ -46,7 +46,8 @@ def test_manager_role_needs_a_means_of_exactly_that_level(support, bram, org, le
     with nothing_changes(), pytest.raises(ValidationError) as excinfo:
         manager_appoint(actor=support, user=bram, organization=org, level=level)
     assert message(excinfo) == (
-        f"Manager rights at {level} need a means of level {level}; {bram} has EH3. Upgrade the means first."
+        f"Manager rights at {level} need a means of level {level}; {bram} has EH3. "
+        f"Choose EH3, or upgrade the means to {level} first."
     )
     assert not Organization.objects.managed_by(bram).exists()
     assert get_perms(bram, org) == []
@@ -78,6 +79,6 @@ def test_a_lower_level_manager_cannot_renew_or_reactivate_above_its_level(mia, b
     active = AuthorizationFactory(user=bram, organization=org, service=service_eh2, level="EH3")
     expired = AuthorizationFactory(user=bram, organization=org, service=service_eh2, level="EH3", expired=True)
     with nothing_changes(), pytest.raises(ValidationError, match=r"above your own manager level \(EH2\+\)"):
-        authorization_renew(actor=mia, authorization=active, years=1)
+        authorization_renew(actor=mia, authorization=active, years=1, expected_valid_until=active.valid_until)
     with nothing_changes(), pytest.raises(ValidationError, match=r"above your own manager level \(EH2\+\)"):
         authorization_reactivate(actor=mia, authorization=expired, years=1)

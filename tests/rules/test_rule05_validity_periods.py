@@ -11,6 +11,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from authorizations.models import Authorization
 from authorizations.services import authorization_reactivate, authorization_renew
+from reconi.rules import end_date_refusal, new_end, periods_that_fit
 from tests.factories import AuthorizationFactory, UserFactory
 from tests.rules.conftest import grant, nothing_changes
 from users.services import check_period, means_issue
@@ -53,12 +54,14 @@ def test_a_granted_period_never_exceeds_5_years(anna, bram, org, service_eh2):
         grant(actor=anna, user=bram, organization=org, service=service_eh2, years=6)
 
 
-@pytest.mark.parametrize("years", [1, 3, 5])
+@pytest.mark.parametrize("years", [1, 3])
 def test_renew_extends_by_exactly_n_years_from_the_current_end_date(anna, bram, org, service_eh2, years):
     end = timezone.localdate() + datetime.timedelta(days=40)
     authorization = AuthorizationFactory(user=bram, organization=org, service=service_eh2, valid_until=end)
     start = authorization.valid_from
-    renewed = authorization_renew(actor=anna, authorization=authorization, years=years)
+    renewed = authorization_renew(
+        actor=anna, authorization=authorization, years=years, expected_valid_until=authorization.valid_until
+    )
     assert renewed.valid_until == end + relativedelta(years=years)
     assert renewed.valid_from == start
     stored = Authorization.objects.get(pk=authorization.pk)
@@ -73,7 +76,9 @@ def test_renew_of_a_leap_day_end_lands_on_the_last_day_of_february(anna, bram, o
         valid_from=datetime.date(2023, 3, 1),
         valid_until=datetime.date(2028, 2, 29),
     )
-    renewed = authorization_renew(actor=anna, authorization=authorization, years=1)
+    renewed = authorization_renew(
+        actor=anna, authorization=authorization, years=1, expected_valid_until=authorization.valid_until
+    )
     assert renewed.valid_until == datetime.date(2029, 2, 28)
 
 
@@ -81,7 +86,9 @@ def test_renew_of_a_leap_day_end_lands_on_the_last_day_of_february(anna, bram, o
 def test_renew_with_another_period_changes_nothing(anna, bram, org, service_eh2, years):
     authorization = AuthorizationFactory(user=bram, organization=org, service=service_eh2)
     with nothing_changes(), pytest.raises(ValidationError) as excinfo:
-        authorization_renew(actor=anna, authorization=authorization, years=years)
+        authorization_renew(
+            actor=anna, authorization=authorization, years=years, expected_valid_until=authorization.valid_until
+        )
     assert excinfo.value.message_dict == {"period": [PERIOD_MESSAGE]}
 
 
@@ -103,7 +110,9 @@ def test_renew_writes_one_audit_event_with_old_and_new_end(anna, bram, org, serv
     end = timezone.localdate() + datetime.timedelta(days=10)
     authorization = AuthorizationFactory(user=bram, organization=org, service=service_eh2, valid_until=end)
     count = AuditEvent.objects.count()
-    authorization_renew(actor=anna, authorization=authorization, years=3)
+    authorization_renew(
+        actor=anna, authorization=authorization, years=3, expected_valid_until=authorization.valid_until
+    )
     assert AuditEvent.objects.count() == count + 1
     event = AuditEvent.objects.order_by("-id").first()
     assert event.data["from"] == end.isoformat()
@@ -114,15 +123,20 @@ def test_renewing_what_was_already_renewed_meanwhile_changes_nothing(anna, bram,
     # Two tabs showed the same end date; the second click must not add another period.
     authorization = AuthorizationFactory(user=bram, organization=org, service=service_eh2, expiring=True)
     end = authorization.valid_until
-    first = authorization_renew(actor=anna, authorization=authorization, years=1)
+    first = authorization_renew(
+        actor=anna, authorization=authorization, years=1, expected_valid_until=authorization.valid_until
+    )
     with nothing_changes(), pytest.raises(ValidationError) as excinfo:
-        authorization_renew(actor=anna, authorization=authorization, years=1)
+        authorization_renew(
+            actor=anna, authorization=authorization, years=1, expected_valid_until=authorization.valid_until
+        )
     new_end = (end + relativedelta(years=1)).isoformat()
     assert excinfo.value.messages == [
-        f"This authorization was renewed meanwhile and now runs until {new_end}; it was not renewed again."
+        f"This authorization was changed meanwhile and now runs until {new_end}; nothing was changed. "
+        "Check it and try again if needed."
     ]
     # Renewing what one sees now is fine: the returned instance, or the date the page showed.
-    second = authorization_renew(actor=anna, authorization=first, years=1)
+    second = authorization_renew(actor=anna, authorization=first, years=1, expected_valid_until=first.valid_until)
     assert second.valid_until == end + relativedelta(years=2)
     third = authorization_renew(
         actor=anna, authorization=authorization, years=1, expected_valid_until=second.valid_until
@@ -145,6 +159,69 @@ def test_a_grant_cannot_start_in_the_past(anna, bram, org, service_eh2):
 
 def test_a_grant_may_start_later_and_is_pending_until_then(anna, bram, org, service_eh2):
     start = timezone.localdate() + datetime.timedelta(days=14)
-    authorization = grant(actor=anna, user=bram, organization=org, service=service_eh2, valid_from=start, years=5)
-    assert (authorization.valid_from, authorization.valid_until) == (start, start + relativedelta(years=5))
+    authorization = grant(actor=anna, user=bram, organization=org, service=service_eh2, valid_from=start, years=3)
+    assert (authorization.valid_from, authorization.valid_until) == (start, start + relativedelta(years=3))
     assert authorization.status == "pending"
+
+
+# An end date is never more than five years after the day it is set ---------------------------------
+
+
+def _too_far(end, today=None) -> str:
+    today = today or timezone.localdate()
+    return (
+        f"An end date can be at most five years ahead (until {(today + relativedelta(years=5)).isoformat()}); "
+        f"{end.isoformat()} is too far."
+    )
+
+
+def test_the_periods_that_fit_are_those_ending_within_five_years_of_today():
+    today = datetime.date(2026, 12, 1)
+    assert periods_that_fit(current_end=None, today=today) == [1, 3, 5]
+    assert periods_that_fit(current_end=today - datetime.timedelta(days=3), today=today) == [1, 3, 5]
+    assert periods_that_fit(current_end=today + datetime.timedelta(days=20), today=today) == [1, 3]
+    assert periods_that_fit(current_end=today + relativedelta(years=2), today=today) == [1, 3]
+    assert periods_that_fit(current_end=today + relativedelta(years=2, days=1), today=today) == [1]
+    assert periods_that_fit(current_end=today + relativedelta(years=4, days=1), today=today) == []
+    assert end_date_refusal(end=today + relativedelta(years=5), today=today) is None
+    assert end_date_refusal(end=today + relativedelta(years=5, days=1), today=today).code == "too_far_ahead"
+
+
+def test_three_five_year_renewals_never_reach_twenty_years_ahead(anna, bram, org, service_eh2):
+    """Issue finding: rule 5 read per renewal let an authorization run twenty years ahead."""
+    authorization = grant(actor=anna, user=bram, organization=org, service=service_eh2, years=5)
+    end = authorization.valid_until
+    for years in (5, 3, 1):
+        with nothing_changes(), pytest.raises(ValidationError) as excinfo:
+            authorization_renew(actor=anna, authorization=authorization, years=years, expected_valid_until=end)
+        assert excinfo.value.message_dict == {"period": [_too_far(end + relativedelta(years=years))]}
+
+
+def test_a_renewal_that_ends_within_five_years_is_allowed(anna, bram, org, service_eh2):
+    authorization = grant(actor=anna, user=bram, organization=org, service=service_eh2, years=1)
+    renewed = authorization_renew(
+        actor=anna, authorization=authorization, years=3, expected_valid_until=authorization.valid_until
+    )
+    assert renewed.valid_until == timezone.localdate() + relativedelta(years=4)
+    with nothing_changes(), pytest.raises(ValidationError):
+        authorization_renew(actor=anna, authorization=renewed, years=3, expected_valid_until=renewed.valid_until)
+
+
+def test_a_later_start_cannot_push_the_end_beyond_five_years(anna, bram, org, service_eh2):
+    start = timezone.localdate() + datetime.timedelta(days=14)
+    with nothing_changes(), pytest.raises(ValidationError) as excinfo:
+        grant(actor=anna, user=bram, organization=org, service=service_eh2, valid_from=start, years=5)
+    assert excinfo.value.message_dict == {"period": [_too_far(start + relativedelta(years=5))]}
+
+
+def test_a_means_cannot_end_more_than_five_years_ahead_either(support):
+    start = timezone.localdate() + datetime.timedelta(days=1)
+    with nothing_changes(), pytest.raises(ValidationError) as excinfo:
+        means_issue(actor=support, owner=UserFactory(), level="EH3", years=5, valid_from=start)
+    assert excinfo.value.message_dict == {"period": [_too_far(start + relativedelta(years=5))]}
+
+
+def test_a_renewal_from_an_end_date_in_the_past_runs_from_today():
+    today = datetime.date(2026, 12, 1)
+    assert new_end(current_end=datetime.date(2026, 1, 1), years=1, today=today) == datetime.date(2027, 12, 1)
+    assert new_end(current_end=datetime.date(2027, 1, 1), years=1, today=today) == datetime.date(2028, 1, 1)

@@ -12,7 +12,7 @@ from authorizations.services import authorization_reactivate, authorization_rene
 from tests.factories import AuthorizationFactory
 from tests.rules.conftest import nothing_changes
 
-REVOKED_MESSAGE = "A revoked authorization cannot be reactivated; request a new one instead."
+REVOKED_MESSAGE = "A revoked authorization cannot be renewed or reactivated; request a new one."
 
 
 @pytest.fixture
@@ -61,15 +61,19 @@ def test_only_an_expired_one_can_be_reactivated(anna, make, traits):
 def test_an_expired_one_is_reactivated_not_renewed(anna, make):
     authorization = make(expired=True)
     with nothing_changes(), pytest.raises(ValidationError) as excinfo:
-        authorization_renew(actor=anna, authorization=authorization, years=1)
-    assert excinfo.value.messages == ["This authorization has expired; activate it instead."]
+        authorization_renew(
+            actor=anna, authorization=authorization, years=1, expected_valid_until=authorization.valid_until
+        )
+    assert excinfo.value.messages == ["This authorization has expired; activate it instead, which starts a new period."]
 
 
 def test_a_revoked_one_cannot_be_renewed(anna, make):
     authorization = make(revoked=True)
     with nothing_changes(), pytest.raises(ValidationError) as excinfo:
-        authorization_renew(actor=anna, authorization=authorization, years=1)
-    assert excinfo.value.messages == ["A revoked authorization cannot be renewed; request a new one."]
+        authorization_renew(
+            actor=anna, authorization=authorization, years=1, expected_valid_until=authorization.valid_until
+        )
+    assert excinfo.value.messages == ["A revoked authorization cannot be renewed or reactivated; request a new one."]
 
 
 def test_reactivation_still_checks_the_service_minimum(anna, bram, org, service_eh3):

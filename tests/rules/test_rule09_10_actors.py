@@ -42,7 +42,9 @@ def test_outsiders_cannot_grant_in_an_organisation(request, who, bram, org, serv
 def test_outsiders_cannot_renew_revoke_or_reactivate(request, who, bram_authorization, expired_authorization):
     actor = request.getfixturevalue(who)
     calls = [
-        lambda: authorization_renew(actor=actor, authorization=bram_authorization, years=1),
+        lambda: authorization_renew(
+            actor=actor, authorization=bram_authorization, years=1, expected_valid_until=bram_authorization.valid_until
+        ),
         lambda: authorization_revoke(actor=actor, authorization=bram_authorization),
         lambda: authorization_reactivate(actor=actor, authorization=expired_authorization, years=1),
     ]
@@ -52,7 +54,9 @@ def test_outsiders_cannot_renew_revoke_or_reactivate(request, who, bram_authoriz
 
 
 def test_the_organisations_own_manager_and_support_may(anna, support, bram_authorization, expired_authorization):
-    authorization_renew(actor=anna, authorization=bram_authorization, years=1)
+    authorization_renew(
+        actor=anna, authorization=bram_authorization, years=1, expected_valid_until=bram_authorization.valid_until
+    )
     authorization_reactivate(actor=support, authorization=expired_authorization, years=1)
     authorization_revoke(actor=support, authorization=bram_authorization)
 

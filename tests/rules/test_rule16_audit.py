@@ -48,7 +48,12 @@ def _grant(w):
 
 def _renew(w):
     a = AuthorizationFactory(user=w.bram, organization=w.org, service=w.service)
-    return w.anna, w.org, "authorization.renew", authorization_renew(actor=w.anna, authorization=a, years=1)
+    return (
+        w.anna,
+        w.org,
+        "authorization.renew",
+        authorization_renew(actor=w.anna, authorization=a, years=1, expected_valid_until=a.valid_until),
+    )
 
 
 def _revoke(w):

@@ -142,6 +142,7 @@ class Command(BaseCommand):
             raise CommandError(refusal)
         self.verbosity = options["verbosity"]
         self.today = timezone.localdate()
+        # One transaction for the whole demo: the services run nested in it (``.nested``).
         with transaction.atomic():
             self.seed()
         if self.verbosity:
@@ -205,7 +206,7 @@ class Command(BaseCommand):
         )
         if person.means_level and not Means.objects.active(self.today).filter(owner=user).exists():
             # Issued a year ago for three years: two years left, like a means in use.
-            means_issue(
+            means_issue.nested(
                 actor=self.support,
                 owner=user,
                 level=person.means_level,
@@ -236,7 +237,7 @@ class Command(BaseCommand):
     def organization(self, spec: dict) -> Organization:
         organization = Organization.objects.filter(kvk_number=spec["kvk_number"]).first()
         if organization is None:
-            organization = organization_create(actor=self.support, **spec)
+            organization = organization_create.nested(actor=self.support, **spec)
             self.log(f"organisation {organization}")
         return organization
 
@@ -244,7 +245,7 @@ class Command(BaseCommand):
         organization = self.organizations[org_name]
         if Representative.objects.filter(organization=organization, email=email).exists():
             return
-        representative_add(
+        representative_add.nested(
             actor=self.support,
             organization=organization,
             name=name,
@@ -258,14 +259,14 @@ class Command(BaseCommand):
     def link(self, person: Person, org_name: str) -> None:
         user, organization = self.users[person.email], self.organizations[org_name]
         if not Membership.objects.filter(user=user, organization=organization).exists():
-            membership_link(actor=self.support, user=user, organization=organization)
+            membership_link.nested(actor=self.support, user=user, organization=organization)
 
     def manager(self, person: Person, org_name: str) -> None:
         user, organization = self.users[person.email], self.organizations[org_name]
         if Membership.objects.filter(user=user, organization=organization, manager_level__isnull=False).exists():
             return
         # In the portal this follows the representative's signed form; here support carries it out directly.
-        manager_appoint(actor=self.support, user=user, organization=organization, level=person.means_level)
+        manager_appoint.nested(actor=self.support, user=user, organization=organization, level=person.means_level)
 
     # Authorizations ----------------------------------------------------------
 
@@ -306,7 +307,7 @@ class Command(BaseCommand):
         if existing.exists():
             return
         actor = self.users[spec.actor.email] if spec.actor else self.support
-        authorization = authorization_grant(
+        authorization = authorization_grant.nested(
             actor=actor,
             user=user,
             organization=organization,
@@ -319,5 +320,5 @@ class Command(BaseCommand):
         if spec.state in (EXPIRING, EXPIRED):
             self.backdate(authorization, spec.state)
         if spec.state == REVOKED:
-            authorization_revoke(actor=actor, authorization=authorization)
+            authorization_revoke.nested(actor=actor, authorization=authorization)
         self.log(f"authorization {authorization} ({spec.state})")
