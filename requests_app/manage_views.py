@@ -5,6 +5,7 @@ to the organisations the manager manages: another organisation's
 request is a 404.
 """
 
+import datetime
 import logging
 
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -153,7 +155,10 @@ def request_detail(request, pk):
                 messages.success(
                     request,
                     _("The means of %(user)s was renewed until %(date)s.")
-                    % {"user": obj.subject_user, "date": obj.payload.get("renewed_until", "")},
+                    % {
+                        "user": obj.subject_user,
+                        "date": date_format(datetime.date.fromisoformat(obj.payload["renewed_until"]), "DATE_FORMAT"),
+                    },
                 )
             elif action == "send" and signable and obj.status == Request.Status.DRAFT:
                 services.request_send_for_signature(actor=request.user, request=obj)
