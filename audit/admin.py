@@ -1,7 +1,8 @@
 """The audit log in the admin: read-only for everyone, superusers included.
 
-The hash chain is verified on request ("Verify the hash chain" on the list):
-walking the whole log is linear in its size, too slow for every page view.
+The hash chain is verified on request ("Verify the hash chain" on the list), against
+the latest signed anchor too (audit/chain.py): walking the whole log is linear in its
+size, too slow for every page view.
 Each row's own hash is checked in the list, which costs no query.
 """
 
@@ -17,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from reconi.admin import NoDeleteMixin
 
+from .chain import audit_verify
 from .labels import ACTION_LABELS, action_label
 from .models import AuditEvent
-from .selectors import audit_chain_broken_at
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -100,21 +101,30 @@ class AuditEventAdmin(NoDeleteMixin, admin.ModelAdmin):
         return [verify, *super().get_urls()]
 
     def verify_view(self, request):
-        """Walk the whole chain; the result is a message on the list."""
+        """Walk the whole chain and hold it against the latest signed anchor; the result is a message on the list."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        broken_at = audit_chain_broken_at()
-        if broken_at is None:
-            self.message_user(
-                request,
-                gettext("The hash chain is intact: no event was changed, removed or inserted."),
-                messages.SUCCESS,
-            )
+        result = audit_verify()
+        if result.ok:
+            message = gettext("The hash chain is intact: no event was changed, removed or inserted.")
+            if result.anchor:
+                message += " " + gettext("It matches the signed anchor of %(when)s (event %(id)s).") % {
+                    "when": result.anchor["anchored_at"][:16].replace("T", " "),
+                    "id": result.anchor["last_id"],
+                }
+            self.message_user(request, message, messages.SUCCESS)
         else:
             self.message_user(
                 request,
                 gettext("The hash chain is broken at event %(id)s: the log was tampered with from there on.")
-                % {"id": broken_at},
+                % {"id": result.first_bad_id},
+                messages.ERROR,
+            )
+        if result.bad_anchor_files:
+            self.message_user(
+                request,
+                gettext("%(count)s anchor file(s) do not carry the portal's signature.")
+                % {"count": len(result.bad_anchor_files)},
                 messages.ERROR,
             )
         return HttpResponseRedirect(reverse("admin:audit_auditevent_changelist"))

@@ -60,3 +60,49 @@ class ContentSecurityPolicyMiddleware:
             return response
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+class LoginStrengthMiddleware:
+    """Every page needs the login strength of the person's level (reconi.login_strength).
+
+    Someone who lacks it is sent to set the factor up (the first login that needs it) or to
+    confirm with it; until then only those pages, logging out and public pages open.
+    """
+
+    # Pages that set up or confirm a factor, and the way out.
+    OPEN = frozenset(
+        {
+            "account_logout",
+            "account_reauthenticate",
+            "mfa_index",
+            "mfa_reauthenticate",
+            "mfa_reauthenticate_webauthn",
+            "mfa_activate_totp",
+            "mfa_add_webauthn",
+            "mfa_list_webauthn",
+            "mfa_view_recovery_codes",
+            "mfa_generate_recovery_codes",
+            "mfa_download_recovery_codes",
+            "set_language",
+            "healthz",
+        }
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated or not getattr(view_func, "login_required", True):
+            return None
+        match = request.resolver_match
+        if match is not None and match.url_name in self.OPEN:
+            return None
+        from reconi.login_strength import Strength, required_strength, session_strength, strength_missing_response
+
+        needed = required_strength(request.user)
+        if needed <= Strength.PASSWORD or session_strength(request) >= needed:
+            return None
+        return strength_missing_response(request, needed)

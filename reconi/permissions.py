@@ -6,35 +6,15 @@ session), so a withdrawn manager role fails on the very next request.
 
 import functools
 import logging
-import time
 
-from allauth.account.internal.flows.login import get_authentication_records
-from allauth.mfa.adapter import get_adapter as get_mfa_adapter
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import redirect
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from organizations.models import Membership, Organization
-from reconi.levels import AssuranceLevel
 
 security_log = logging.getLogger("reconi.security")
-
-# How recent a second factor must be for signing and other sensitive steps.
-STEP_UP_SECONDS = 300
-
-
-def second_factor_used(request, within: int | None = None) -> bool:
-    """Did this session pass a second factor (at login, or within ``within`` seconds)?"""
-    records = get_authentication_records(request, request.user)
-    now = time.time()
-    return any(
-        record.get("method") == "mfa" and (within is None or now - record.get("at", 0) <= within) for record in records
-    )
 
 
 def log_denied(request, what: str, **details) -> None:
@@ -84,26 +64,17 @@ def managed_organizations(request):
     return Organization.objects.filter(pk__in=managed_organization_ids(request))
 
 
-def _step_up_response(request):
-    """Where a manager goes who lacks the second factor their level needs."""
-    if not get_mfa_adapter().is_mfa_enabled(request.user):
-        messages.warning(request, _("Your manager role needs a second factor. Set up an authenticator app first."))
-        return redirect(f"{reverse('mfa_activate_totp')}?{urlencode({'next': request.get_full_path()})}")
-    messages.info(request, _("Confirm with your authenticator app to open the Manage tab."))
-    return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': request.get_full_path()})}")
-
-
 def manager_required(view):
-    """Only for users who manage an organisation today; EH2+ and up need a second factor."""
+    """Only for users who manage an organisation today.
+
+    The second factor their level needs is asked for every page by
+    ``reconi.middleware.LoginStrengthMiddleware`` before this runs.
+    """
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        levels = list(_manager_levels(request).values())
-        if not levels:
+        if not _manager_levels(request):
             raise PermissionDenied(_("You are not an authorization manager."))
-        highest = AssuranceLevel.highest(levels)
-        if AssuranceLevel.needs_second_factor(highest) and not second_factor_used(request):
-            return _step_up_response(request)
         return view(request, *args, **kwargs)
 
     return wrapper

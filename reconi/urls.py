@@ -1,4 +1,5 @@
-from allauth.account.decorators import secure_admin_login
+from allauth.account.decorators import reauthentication_required, secure_admin_login
+from allauth.account.views import password_change
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -17,6 +18,13 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    # Changing the password asks for the strongest factor again, like the email address and
+    # the second factor do in allauth (the old password alone is not enough).
+    path(
+        "accounts/password/change/",
+        reauthentication_required(password_change, allow_get=True, app="allauth.account"),
+        name="account_change_password",
+    ),
     path("accounts/", include("allauth.urls")),
     path("manage/users/", include("users.manage_urls")),
     path("manage/requests/", include("requests_app.urls")),

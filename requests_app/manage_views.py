@@ -5,11 +5,9 @@ to the organisations the manager manages: another organisation's
 request is a 404.
 """
 
+import datetime
 import logging
-import time
 
-from allauth.account.internal.flows.login import get_authentication_records
-from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -17,20 +15,16 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from reconi.dates import parse_date
+from reconi.login_strength import confirm_url, recently_confirmed
 from reconi.navigation import back_to_permissions, with_next
-from reconi.permissions import (
-    STEP_UP_SECONDS,
-    get_scoped_or_404,
-    managed_organizations,
-    manager_required,
-    second_factor_used,
-)
+from reconi.permissions import get_scoped_or_404, managed_organizations, manager_required
 
 from . import services
 from .manage_forms import CancelForm, LinkRequestForm, RequestFilterForm
@@ -116,22 +110,13 @@ def _add_errors(form, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
-def _confirmed_recently(request) -> bool:
-    """Signing asks for the second factor again (or the password, for a manager without one)."""
-    if get_mfa_adapter().is_mfa_enabled(request.user):
-        return second_factor_used(request, within=STEP_UP_SECONDS)
-    now = time.time()
-    return any(
-        now - record.get("at", 0) <= STEP_UP_SECONDS for record in get_authentication_records(request, request.user)
-    )
-
-
-def _reauthenticate(request, url_name: str):
+def _reauthenticate(request):
+    """Signing asks again for the strongest factor the person has (reconi.login_strength)."""
     next_url = with_next(
         reverse("request_detail", kwargs={"pk": request.resolver_match.kwargs["pk"]}), back_to_permissions(request)
     )
     messages.info(request, _("Confirm it is you, then click “Sign” again."))
-    return redirect(f"{reverse(url_name)}?{urlencode({'next': next_url})}")
+    return redirect(f"{confirm_url(request.user)}?{urlencode({'next': next_url})}")
 
 
 @manager_required
@@ -156,10 +141,8 @@ def request_detail(request, pk):
         done = False
         try:
             if action == "sign" and signable and not manager_signed:
-                if not _confirmed_recently(request):
-                    if get_mfa_adapter().is_mfa_enabled(request.user):
-                        return _reauthenticate(request, "mfa_reauthenticate")
-                    return _reauthenticate(request, "account_reauthenticate")
+                if not recently_confirmed(request):
+                    return _reauthenticate(request)
                 services.request_sign_as_manager(
                     actor=request.user, request=obj, ip_address=request.META.get("REMOTE_ADDR")
                 )
@@ -173,7 +156,10 @@ def request_detail(request, pk):
                 messages.success(
                     request,
                     _("The means of %(user)s was renewed until %(date)s.")
-                    % {"user": obj.subject_user, "date": obj.payload.get("renewed_until", "")},
+                    % {
+                        "user": obj.subject_user,
+                        "date": date_format(datetime.date.fromisoformat(obj.payload["renewed_until"]), "DATE_FORMAT"),
+                    },
                 )
             elif action == "send" and signable and obj.status == Request.Status.DRAFT:
                 services.request_send_for_signature(actor=request.user, request=obj)

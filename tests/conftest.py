@@ -119,7 +119,8 @@ def chromium_path():
 
 
 def login(client, user, *, second_factor: bool = True):
-    """Log in as after a real login and its first page; ``second_factor`` records a TOTP step as allauth does."""
+    """Log in as after a real login and its first page; ``second_factor`` records the second step as
+    allauth does: a security key for someone whose EH4 means needs one, an authenticator code otherwise."""
     import time
 
     from allauth.account.internal.flows.login import (
@@ -127,11 +128,14 @@ def login(client, user, *, second_factor: bool = True):
         AUTHENTICATION_METHODS_SESSION_KEY,
     )
 
+    from reconi.login_strength import Strength, required_strength
+
     client.force_login(user)
     session = client.session
     records = [{"method": "password", "at": time.time(), "email": user.email}]
     if second_factor:
-        records.append({"method": "mfa", "at": time.time(), "type": "totp"})
+        factor = "webauthn" if required_strength(user) == Strength.SECURITY_KEY else "totp"
+        records.append({"method": "mfa", "at": time.time(), "type": factor})
     session[AUTHENTICATION_METHODS_SESSION_KEY] = records
     session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
     # As after the first page: the session's start and last renewal recorded (reconi.middleware).

@@ -33,7 +33,8 @@ CARLA = "carla.smit@voorbeeld-bv1.nl"
 DAAN = "daan.bakker@andere-bv.nl"
 SUPPORT = "support@reconi.example"
 ADMIN = "admin@reconi.example"
-DEMO_LOGINS = [ANNA, BRAM, CARLA, DAAN, SUPPORT, ADMIN]
+FEMKE = "femke.dekker@voorbeeld-bv1.nl"
+DEMO_LOGINS = [ANNA, BRAM, CARLA, DAAN, FEMKE, SUPPORT, ADMIN]
 
 
 @pytest.fixture
@@ -203,7 +204,21 @@ def test_production_settings_do_not_allow_seeding():
     assert not getattr(base, "SEED_DEMO_ALLOWED", False)
 
 
-@pytest.mark.parametrize("email", [ANNA, DAAN])
+def test_every_demo_login_has_the_second_factor_its_level_needs(seeded):
+    """The demo TOTP secret wherever a second factor is needed; the EH4 person adds a security key."""
+    from reconi.login_strength import Strength, required_strength
+
+    for email in DEMO_LOGINS:
+        user = User.objects.get(email=email)
+        factors = set(Authenticator.objects.filter(user=user).values_list("type", flat=True))
+        if required_strength(user) == Strength.SECOND_FACTOR:
+            assert Authenticator.Type.TOTP in factors, email
+        else:
+            assert required_strength(user) == Strength.SECURITY_KEY and email == FEMKE
+            assert factors == set()
+
+
+@pytest.mark.parametrize("email", [ANNA, BRAM, CARLA, DAAN, SUPPORT, ADMIN])
 def test_totp_code_from_the_demo_secret_verifies_with_allauth(seeded, email):
     cache.clear()  # allauth remembers used codes
     authenticator = Authenticator.objects.get(user__email=email, type=Authenticator.Type.TOTP)

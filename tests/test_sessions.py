@@ -25,13 +25,13 @@ def _session_writes(client, url) -> int:
 
 
 def test_pages_within_a_minute_do_not_write_the_session(client, bram):
-    login(client, bram, second_factor=False)
+    login(client, bram)
     assert _session_writes(client, reverse("home")) == 0
     assert _session_writes(client, reverse("home")) == 0
 
 
 def test_activity_renews_the_idle_timeout_and_idleness_ends_the_session(client, bram, settings):
-    login(client, bram, second_factor=False)
+    login(client, bram)
     with freeze_time() as clock:
         expiry = Session.objects.get().expire_date
         clock.tick(settings.SESSION_RENEW_SECONDS + 1)
@@ -44,7 +44,7 @@ def test_activity_renews_the_idle_timeout_and_idleness_ends_the_session(client, 
 
 
 def test_the_absolute_lifetime_still_holds_for_a_busy_session(client, bram, settings):
-    login(client, bram, second_factor=False)
+    login(client, bram)
     client.get(reverse("home"))
     session = client.session
     session["_session_started_at"] = int(time.time()) - settings.SESSION_ABSOLUTE_LIFETIME - 1

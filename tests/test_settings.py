@@ -107,7 +107,7 @@ def test_healthz_reports_an_unreachable_broker(client, settings):
 def test_session_has_an_absolute_lifetime(client, bram, settings):
     from tests.conftest import login
 
-    login(client, bram, second_factor=False)
+    login(client, bram)
     assert client.get(reverse("home")).status_code == 200
     session = client.session
     session["_session_started_at"] -= settings.SESSION_ABSOLUTE_LIFETIME + 1

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
 from organizations.models import Membership
-from reconi.admin import NoDeleteMixin
+from reconi.admin import AuditedDeleteMixin, NoDeleteMixin
 from reconi.levels import AssuranceLevel
 from reconi.rules import period_choices
 
@@ -408,28 +408,6 @@ class MeansAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin.Mode
 # Their admin pages come from allauth and Django; ours show no secret and audit every change.
 
 
-class AuditedDeleteMixin:
-    """Deleting is a change too: one audit event per deleted row, in the deletion's transaction."""
-
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            audit_record(
-                actor=request.user,
-                action=f"{self.opts.model_name}.delete",
-                obj=obj,
-                data={"object": str(obj), **self.audit_details(obj)},
-            )
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset:
-                self.delete_model(request, obj)
-
-    def audit_details(self, obj) -> dict:
-        return {}
-
-
 admin.site.unregister(Authenticator)
 
 
@@ -453,18 +431,12 @@ class AuthenticatorAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def audit_details(self, obj) -> dict:
-        return {"user": obj.user.email, "type": obj.type}
-
 
 admin.site.unregister(EmailAddress)
 
 
 @admin.register(EmailAddress)
 class EmailAddressAdmin(AuditedSaveMixin, AuditedDeleteMixin, BaseEmailAddressAdmin):
-    def audit_details(self, obj) -> dict:
-        return {"user": obj.user.email, "email": obj.email}
-
     @admin.action(description=_("Mark as verified"), permissions=["change"])
     def make_verified(self, request, queryset):
         with transaction.atomic():

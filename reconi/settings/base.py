@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "users.language.PreferredLanguageMiddleware",
+    # After authentication and allauth: every page needs the login strength of the person's level.
+    "reconi.middleware.LoginStrengthMiddleware",
 ]
 
 ROOT_URLCONF = "reconi.urls"
@@ -110,7 +112,16 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Reconi] "
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Second factors: an authenticator app (TOTP), a security key (WebAuthn) and recovery codes.
+# Which one a person needs follows the level of their means: reconi/login_strength.py.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False  # a key is the second factor after the password, never a password-less login
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False  # dev and test settings allow http://localhost
+MFA_FORMS = {
+    "authenticate": "users.mfa_forms.LevelAuthenticateForm",
+    "reauthenticate": "users.mfa_forms.LevelReauthenticateForm",
+    "activate_totp": "users.mfa_forms.LevelActivateTOTPForm",
+}
 MFA_TOTP_ISSUER = "Reconi"
 MFA_TOTP_DIGITS = 6
 MFA_TOTP_PERIOD = 30

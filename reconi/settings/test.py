@@ -6,6 +6,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 ACCOUNT_RATE_LIMITS = False
 SEED_DEMO_ALLOWED = True
+# The browser tests use Chromium's virtual security key on http://localhost.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 # The test runner empties tables with TRUNCATE between transactional tests; the audit
 # table refuses that everywhere else (audit migration 0005).
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405

@@ -21,7 +21,7 @@ BRAM = "bram.visser@voorbeeld-bv1.nl"
 
 def test_apply_sign_by_the_director_and_verify(page):
     bv2 = Organization.objects.get(name="Voorbeeld BV 2")
-    log_in(page, BRAM, totp=False)
+    log_in(page, BRAM)
     page.goto("/en/become-manager/")
     page.get_by_label("KvK number of the organisation").fill(bv2.kvk_number)
     page.get_by_label("Manager level").select_option("EH3")

@@ -37,7 +37,7 @@ def test_demo_manager_logs_in_with_totp_and_sees_manage_tabs(page):
 
 
 def test_demo_employee_sees_no_manage_menu(page):
-    log_in(page, "bram.visser@voorbeeld-bv1.nl", totp=False)
+    log_in(page, "bram.visser@voorbeeld-bv1.nl")
     page.shots("home")
     assert page.locator("[data-testid=user-name]").inner_text() == "Bram Visser"
     assert page.locator("#manage-menu").count() == 0

@@ -66,7 +66,7 @@ def test_add_a_user_support_approves_and_the_user_gets_the_email(page):
     page.shots("request_list")
 
     log_out(page)
-    log_in(page, SUPPORT, totp=False)
+    log_in(page, SUPPORT)
     run_admin_action(page, request.pk, "record_identity_check")
     page.select_option("select[name=method]", "face_to_face")
     page.select_option("select[name=document_type]", "passport")
@@ -105,7 +105,7 @@ def test_link_bram_to_bv2_accept_and_authorize_him_there(page):
     assert any(BRAM in m.to for m in mail.outbox)
 
     log_out(page)
-    log_in(page, BRAM, totp=False)
+    log_in(page, BRAM)
     page.get_by_test_id("pending-link").wait_for()
     page.shots("bram_home_pending_link")
     page.get_by_test_id("link-accept").click()

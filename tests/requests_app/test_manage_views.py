@@ -121,7 +121,7 @@ def test_manager_cancels_a_draft(client, anna, draft):
 
 def test_pending_link_is_shown_on_the_home_page_and_accepted(client, anna, bram, org2):
     link = link_request_create(actor=anna, user=bram, organization=org2)
-    login(client, bram, second_factor=False)
+    login(client, bram)
 
     html = client.get("/en/").content.decode()
     assert 'data-testid="pending-link"' in html and "Voorbeeld BV 2" in html
@@ -148,5 +148,5 @@ def test_someone_elses_link_is_404_and_changes_nothing(client, anna, bram, pim, 
 
 def test_accept_is_post_only(client, anna, bram, org2):
     link = link_request_create(actor=anna, user=bram, organization=org2)
-    login(client, bram, second_factor=False)
+    login(client, bram)
     assert client.get(f"/en/links/{link.pk}/accept/").status_code == 405

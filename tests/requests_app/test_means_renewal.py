@@ -161,7 +161,7 @@ def test_a_renewal_made_meanwhile_is_not_applied_again(anna, bram, carla, no_man
 
 def test_the_renewal_page_shows_periods_price_and_summary(client, bram, org):
     means = expiring(bram)
-    login(client, bram, second_factor=False)
+    login(client, bram)
     page = client.get(en_url("means_renew", pk=means.pk)).content.decode()
     for years in (1, 3):
         assert f'value="{years}"' in page
@@ -174,7 +174,7 @@ def test_the_renewal_page_shows_periods_price_and_summary(client, bram, org):
 @pytest.mark.parametrize("period", ["2", "5", "", "3.0", "x"])
 def test_a_period_that_is_not_offered_gives_a_message_and_changes_nothing(client, bram, org, period):
     means = expiring(bram)
-    login(client, bram, second_factor=False)
+    login(client, bram)
     before = unchanged()
     response = client.post(en_url("means_renew", pk=means.pk), {"period": period, "organization": org.pk})
     assert response.status_code == 200
@@ -196,7 +196,7 @@ def test_someone_elses_means_is_a_404_and_changes_nothing(client, bram, pim, org
 
 def test_an_organisation_the_holder_is_not_linked_to_is_refused(client, bram, org, other_org):
     means = expiring(bram)
-    login(client, bram, second_factor=False)
+    login(client, bram)
     response = client.post(en_url("means_renew", pk=means.pk), {"period": "1", "organization": other_org.pk})
     assert response.status_code == 200
     assert Request.objects.count() == 0
@@ -204,7 +204,7 @@ def test_an_organisation_the_holder_is_not_linked_to_is_refused(client, bram, or
 
 def test_a_double_submit_makes_one_request_with_a_clear_message(client, bram, anna, org):
     means = expiring(bram)
-    login(client, bram, second_factor=False)
+    login(client, bram)
     url = en_url("means_renew", pk=means.pk)
     first = client.post(url, {"period": "3", "organization": org.pk})
     assert first.status_code == 302
@@ -215,7 +215,7 @@ def test_a_double_submit_makes_one_request_with_a_clear_message(client, bram, an
 
 def test_the_home_page_offers_renewal_and_shows_the_request_under_way(client, bram, anna, org):
     means = expiring(bram)
-    login(client, bram, second_factor=False)
+    login(client, bram)
     home = client.get(en_url("home")).content.decode()
     assert reverse("means_renew", kwargs={"pk": means.pk}).replace("/en", "") in home.replace("/en", "")
     request = means_renewal_request_create(actor=bram, means=means, organization=org, years=1)

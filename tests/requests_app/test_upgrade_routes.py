@@ -73,7 +73,7 @@ def test_the_state_is_visible_to_the_manager_and_to_the_holder(client, anna, bra
     detail = client.get(en_url("request_detail", pk=request.pk)).content.decode()
     assert 'data-testid="in-person-note"' in detail
     assert "Waiting for the representative" in detail
-    login(client, bram, second_factor=False)
+    login(client, bram)
     home = client.get(en_url("home")).content.decode()
     assert request.number in home and "Upgrade of a means" in home
 
@@ -101,13 +101,13 @@ def test_the_applicant_for_manager_sees_the_application_on_the_home_page_until_i
     client, eva, org, carla, support
 ):
     request = apply(eva, org)
-    login(client, eva, second_factor=False)
+    login(client, eva)
     home = client.get(en_url("home")).content.decode()
     assert 'data-testid="requests-about-me"' in home
     assert request.number in home and "Waiting for the representative" in home
 
     sign_as(client, request, carla)
-    login(client, eva, second_factor=False)
+    login(client, eva)
     assert "Signed; Reconi checks it." in client.get(en_url("home")).content.decode()
 
     appointment_approve(actor=support, request=request)

@@ -17,12 +17,14 @@ import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import translation
 
 from audit.chain import audit_anchor_create, audit_verify, export_check
 from audit.models import AuditEvent
 from audit.services import audit_record
 from reconi.celery import app as celery_app
-from tests.conftest import require_or_skip
+from tests.conftest import login, require_or_skip
 from tests.factories import OrganizationFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -293,3 +295,28 @@ def test_export_has_the_organisations_events_with_hashes_and_stubs_for_the_rest(
     )
     table = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert len(table) == 5 and table[0]["hash"] == rows[0]["hash"] and table[0]["hashed"] == rows[0]["hashed"]
+
+
+def test_an_anchor_of_another_database_says_nothing_about_this_one(anchored, anchors):
+    path = sorted(anchors.glob("audit-anchor-*.json"))[0]
+    other = json.loads(path.read_text())
+    assert other["database"] == connection.settings_dict["NAME"]
+    tamper_unsafe("DELETE FROM audit_auditevent WHERE id >= %s", [anchored[4].pk])
+    name = connection.settings_dict["NAME"]
+    connection.settings_dict["NAME"] = "another_database"  # what the anchors are compared with, not reconnected
+    try:
+        assert audit_verify().ok  # no anchor of "another_database": only the chain is checked
+    finally:
+        connection.settings_dict["NAME"] = name
+    assert not audit_verify().ok
+
+
+def test_supports_verify_button_holds_the_log_against_the_anchor(client, support, anchored):
+    login(client, support)
+    with translation.override("en"):
+        verify = reverse("admin:audit_auditevent_verify")
+    messages = [str(m) for m in client.get(verify, follow=True).context["messages"]]
+    assert any("anchor" in m for m in messages)
+    tamper_unsafe("DELETE FROM audit_auditevent WHERE id >= %s", [anchored[4].pk])
+    messages = [str(m) for m in client.get(verify, follow=True).context["messages"]]
+    assert any(str(anchored[-1].pk) in m for m in messages)

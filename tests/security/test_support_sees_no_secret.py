@@ -8,6 +8,7 @@ representative page gives support no full date of birth to sign with.
 """
 
 import importlib
+import io
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -18,6 +19,7 @@ from django.apps import apps as global_apps
 from django.contrib.admin import helpers
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
@@ -146,7 +148,8 @@ def test_deleting_a_second_factor_in_the_admin_is_audited(client, superuser, pim
     response = client.post(admin_url("mfa_authenticator_delete", authenticator.pk), {"post": "yes"})
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="authenticator.delete")
-    assert event.actor == superuser and event.data["user"] == pim.email and event.data["type"] == "totp"
+    assert event.actor == superuser and event.object_id == str(authenticator.pk)
+    assert event.object_type == "mfa.authenticator" and event.data["deleted"]
 
 
 # No live links or codes in the outbox admin -----------------------------------------------------
@@ -283,3 +286,15 @@ def test_support_sees_the_directors_year_of_birth_only_and_cannot_redirect_the_l
     )
     carla.refresh_from_db()
     assert carla.email == "carla.smit@voorbeeld-bv1.nl"
+
+
+def test_key_rotation_reencrypts_with_the_new_key_and_the_old_one_can_go(settings, pim):
+    cache.clear()
+    settings.MFA_ENCRYPTION_KEYS = ["old-key"]
+    TOTP.activate(pim, DEMO_TOTP_SECRET)
+    settings.MFA_ENCRYPTION_KEYS = ["new-key", "old-key"]
+    call_command("mfa_reencrypt", stdout=io.StringIO())
+    settings.MFA_ENCRYPTION_KEYS = ["new-key"]
+    authenticator = Authenticator.objects.get(user=pim, type="totp")
+    assert decrypt_text(authenticator.data["secret"]) == DEMO_TOTP_SECRET
+    assert TOTP(authenticator).validate_code(totp_now(DEMO_TOTP_SECRET))

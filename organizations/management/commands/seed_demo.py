@@ -34,7 +34,7 @@ from reconi.roles import support_group_ensure
 from users.models import Means, User
 from users.services import means_issue
 
-EH2, EH2_PLUS, EH3 = AssuranceLevel.EH2.value, AssuranceLevel.EH2_PLUS.value, AssuranceLevel.EH3.value
+EH2, EH2_PLUS, EH3, EH4 = (level.value for level in AssuranceLevel.ordered())
 
 SUPPORT_EMAIL = "support@reconi.example"
 ADMIN_EMAIL = "admin@reconi.example"
@@ -64,15 +64,19 @@ class Person:
     date_of_birth: datetime.date
     means_level: str | None = None
     login: bool = True  # False: a person in the data, not one of the demo logins
+    # The demo TOTP secret as second factor. Every demo login whose level needs a second factor
+    # has it, except the EH4 person: EH4 needs a security key, set up at the first login.
     totp: bool = False
 
 
 ANNA = Person("anna.dejong@voorbeeld-bv1.nl", "Anna", "A.", "de Jong", datetime.date(1984, 3, 12), EH3, totp=True)
-BRAM = Person("bram.visser@voorbeeld-bv1.nl", "Bram", "B.", "Visser", datetime.date(1991, 7, 2), EH3)
-CARLA = Person("carla.smit@voorbeeld-bv1.nl", "Carla", "C.M.", "Smit", datetime.date(1968, 11, 23), EH3)
+BRAM = Person("bram.visser@voorbeeld-bv1.nl", "Bram", "B.", "Visser", datetime.date(1991, 7, 2), EH3, totp=True)
+CARLA = Person("carla.smit@voorbeeld-bv1.nl", "Carla", "C.M.", "Smit", datetime.date(1968, 11, 23), EH3, totp=True)
 DAAN = Person("daan.bakker@andere-bv.nl", "Daan", "D.", "Bakker", datetime.date(1979, 1, 30), EH3, totp=True)
 EVA = Person("eva.meijer@andere-bv.nl", "Eva", "E.", "Meijer", datetime.date(1995, 5, 14), EH2_PLUS, login=False)
-PEOPLE = [ANNA, BRAM, CARLA, DAAN, EVA]
+# EH4: logs in with the password and a security key, which she adds at her first login.
+FEMKE = Person("femke.dekker@voorbeeld-bv1.nl", "Femke", "F.", "Dekker", datetime.date(1988, 4, 19), EH4)
+PEOPLE = [ANNA, BRAM, CARLA, DAAN, EVA, FEMKE]
 
 # (organisation, person, authority); Erik has no login: he signs via emailed links only.
 REPRESENTATIVES = [
@@ -82,7 +86,7 @@ REPRESENTATIVES = [
 ]
 
 # Links without a manager role; the managers' own links come with manager_appoint.
-LINKS = [(BRAM, BV1), (CARLA, BV1), (CARLA, BV2), (EVA, ANDERE)]
+LINKS = [(BRAM, BV1), (CARLA, BV1), (CARLA, BV2), (EVA, ANDERE), (FEMKE, BV1)]
 MANAGERS = [(ANNA, BV1), (ANNA, BV2), (DAAN, ANDERE)]
 
 ACTIVE, EXPIRING, EXPIRED, REVOKED = "active", "expiring", "expired", "revoked"
@@ -192,6 +196,7 @@ class Command(BaseCommand):
         user = self.new_user(email, first_name=first_name, last_name=last_name, is_staff=True, is_superuser=superuser)
         if not superuser:
             user.groups.add(support_group_ensure())
+        self.authenticator(user)  # staff need a second factor for /admin/
         # Fresh from the database: the permission cache must see the group.
         return User.objects.get(pk=user.pk)
 
@@ -210,6 +215,7 @@ class Command(BaseCommand):
                 actor=self.support,
                 owner=user,
                 level=person.means_level,
+                type=Means.Type.HARDWARE_KEY if person.means_level == EH4 else Means.Type.PASSWORD_TOTP,
                 years=3,
                 valid_from=self.today - relativedelta(years=1),
             )
