@@ -19,7 +19,21 @@ from django.utils.translation import gettext_lazy as _
 from reconi.admin import NoDeleteMixin
 
 from .chain import audit_verify
+from .labels import ACTION_LABELS, action_label
 from .models import AuditEvent
+
+
+class ActionFilter(admin.SimpleListFilter):
+    """The action filter by name, not by code."""
+
+    title = _("what")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return sorted(((code, label) for code, label in ACTION_LABELS.items()), key=lambda item: str(item[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
 
 
 @admin.register(AuditEvent)
@@ -29,14 +43,14 @@ class AuditEventAdmin(NoDeleteMixin, admin.ModelAdmin):
         "created_at",
         "actor_email",
         "organization",
-        "action",
+        "action_name",
         "object_type",
         "object_id",
         "ip_address",
         "hash_ok",
     )
     list_select_related = ("organization",)
-    list_filter = ("action", "organization")  # action is indexed: its distinct values stay cheap
+    list_filter = (ActionFilter, "organization")  # action is indexed: its distinct values stay cheap
     show_full_result_count = False
     search_fields = ("actor_email", "action", "=object_id", "organization__name", "=organization__kvk_number")
     date_hierarchy = "created_at"
@@ -56,6 +70,10 @@ class AuditEventAdmin(NoDeleteMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = None
+
+    @admin.display(description=_("what"), ordering="action")
+    def action_name(self, obj):
+        return action_label(obj.action)
 
     def has_add_permission(self, request):
         return False

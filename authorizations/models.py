@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from reconi.levels import AssuranceLevel
@@ -221,6 +222,17 @@ class Authorization(models.Model):
     @property
     def scope_label(self) -> str:
         return scope_label(self.scope, level=self.level, service=self.service, provider=self.provider)
+
+    def request_again_query(self) -> str:
+        """The query string that opens "Request new permissions" filled in like this authorization:
+        organisation, user, level, and a service search that finds its scope ("all" for every service)."""
+        if self.scope == self.Scope.SERVICE:
+            search = self.service.name
+        elif self.scope == self.Scope.PROVIDER:
+            search = self.provider.name
+        else:
+            search = "all"
+        return urlencode({"organization": self.organization_id, "user": self.user_id, "level": self.level, "q": search})
 
     def covers(self, service: Service) -> bool:
         if self.scope == self.Scope.SERVICE:

@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from reconi.admin import NoDeleteMixin
 
+from .labels import EMAIL_KIND_LABELS, email_kind_label
 from .masking import mask_secrets
 from .models import DeliveryAttempt, OutboxAttachment, OutboxEmail, RenewalReminder
 from .selectors import outbox_backlog
@@ -62,6 +63,19 @@ class OutboxAttachmentInline(admin.TabularInline):
         return len(obj.content or b"")
 
 
+class KindFilter(admin.SimpleListFilter):
+    """The email kind by name, not by template code."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return sorted(((code, label) for code, label in EMAIL_KIND_LABELS.items()), key=lambda item: str(item[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 class DeliveryAttemptInline(admin.TabularInline):
     """Every try to hand the email over: a duplicate shows as an interrupted attempt before another."""
 
@@ -100,7 +114,7 @@ class OutboxEmailAdmin(NoDeleteMixin, admin.ModelAdmin):
     delete_instead = _("The outbox is the record of what was sent, when and how often.")
     list_display = [
         "created_at",
-        "kind",
+        "kind_name",
         "to",
         "language",
         "status",
@@ -110,13 +124,18 @@ class OutboxEmailAdmin(NoDeleteMixin, admin.ModelAdmin):
         "possible_duplicate",
         "short_error",
     ]
-    list_filter = ["status", PossibleDuplicateFilter, "kind", "language", RecipientFilter]
+    list_filter = ["status", PossibleDuplicateFilter, KindFilter, "language", RecipientFilter]
     search_fields = ["to", "recipient__email", "subject", "dedupe_key"]
     date_hierarchy = "created_at"
     list_select_related = ["recipient"]
     actions = ["resend"]
     inlines = [DeliveryAttemptInline, OutboxAttachmentInline]
     show_full_result_count = False
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_name(self, obj):
+        return email_kind_label(obj.kind)
+
     fields = [
         "kind",
         "to",

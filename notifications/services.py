@@ -625,9 +625,29 @@ class _Phrases:
                     "valid until %(until)s (in %(days)s day)",
                     "valid until %(until)s (in %(days)s days)",
                     days_left,
-                ) % {"until": date_format(valid_until, "j F Y"), "days": days_left}
+                ) % {"until": date_format(valid_until, "DATE_FORMAT"), "days": days_left}
 
         return self._get(("until", valid_until, language), make)
+
+    def expires(self, valid_until: datetime.date, language: str) -> str:
+        """The "Expires" column of the managers' digest: the end date and the days left."""
+
+        def make():
+            days_left = (valid_until - self.today).days
+            with _language(language):
+                return ngettext("%(until)s (in %(days)s day)", "%(until)s (in %(days)s days)", days_left) % {
+                    "until": date_format(valid_until, "DATE_FORMAT"),
+                    "days": days_left,
+                }
+
+        return self._get(("expires", valid_until, language), make)
+
+    def self_managed(self, language: str) -> str:
+        def make():
+            with _language(language):
+                return gettext("You manage this organisation: renew it yourself on the Manage tab.")
+
+        return self._get(("self", language), make)
 
     def path(self, name: str, fallback: str, language: str) -> str:
         return self._get(("path", name, language), lambda: _localized_path(name, fallback, language))
@@ -673,12 +693,22 @@ def _reminder_context_in(planned: PlannedEmail, phrases: _Phrases, language: str
             "organization": authorization.organization.name,
             "scope": authorization.scope_label,
             "until": phrases.until(authorization.valid_until, language),
+            "expires": phrases.expires(authorization.valid_until, language),
         }
         if is_user_email:
             managers = planned.context.get("managers", {}).get(authorization.organization_id, [])
-            row["managers"] = managers
-            row["ask"] = phrases.ask(authorization.organization_id, managers, language)
-            row["ask_subject"] = phrases.ask_subject(authorization) if managers else ""
+            if any(manager.pk == planned.recipient.pk for manager in managers):
+                # A manager is not told to ask themselves (nor sent a mailto to their own address).
+                row["managers"] = []
+                row["ask"] = phrases.self_managed(language)
+                row["ask_subject"] = ""
+                row["renew_url"] = settings.PORTAL_BASE_URL + phrases.path(
+                    "permission_list", "/manage/permissions/", language
+                )
+            else:
+                row["managers"] = managers
+                row["ask"] = phrases.ask(authorization.organization_id, managers, language)
+                row["ask_subject"] = phrases.ask_subject(authorization) if managers else ""
         authorizations.append(row)
     means = [
         {

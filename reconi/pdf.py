@@ -58,6 +58,9 @@ class RenderedPdf:
     boxes: list[SignatureBox] = field(default_factory=list)
 
 
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+
+
 def render_pdf(html: str, *, base_url: str | None = None) -> RenderedPdf:
     """Render HTML to PDF and add an empty signature field on every element whose id starts with ``sigbox-``.
 
@@ -67,7 +70,8 @@ def render_pdf(html: str, *, base_url: str | None = None) -> RenderedPdf:
     from weasyprint import HTML
 
     base_url = base_url or str(Path(settings.BASE_DIR) / "static") + "/"
-    document = HTML(string=html, base_url=base_url).render()
+    # Tagged PDF/UA-1: a structure tree, the document language and title, for screen readers.
+    document = HTML(string=html, base_url=base_url).render(**PDF_OPTIONS)
     boxes = []
     for index, page in enumerate(document.pages):
         page_height_pt = page.height * PX_TO_PT
@@ -81,7 +85,7 @@ def render_pdf(html: str, *, base_url: str | None = None) -> RenderedPdf:
                 round(page_height_pt - y1 * PX_TO_PT),
             )
             boxes.append(SignatureBox(name=anchor[len(SIGNATURE_BOX_PREFIX) :], page=index, box=box))
-    content = document.write_pdf()
+    content = document.write_pdf(**PDF_OPTIONS)
     if boxes:
         content = _add_signature_fields(content, boxes)
     return RenderedPdf(content=content, boxes=boxes)

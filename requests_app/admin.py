@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from reconi.admin import NoDeleteMixin
@@ -18,6 +18,47 @@ from users.admin import ReadOnlyInline, run_for_each
 from .admin_actions import IDENTITY_FIELDS, SUPPORT_ACTIONS, SupportQueueFilter
 from .models import Request, Signature, SigningToken
 from .services import appointment_approve
+from .services.checks import missing_identity_checks
+from .signing import form_html
+
+
+def _identity_check_label(check: dict | None) -> str:
+    if not check:
+        return ""
+    method = dict(Request.IdentityMethod.choices).get(check.get("method"), check.get("method", ""))
+    document = dict(Request.DocumentType.choices).get(check.get("document_type"), check.get("document_type", ""))
+    return " · ".join(str(part) for part in (method, document, check.get("by", "")) if part)
+
+
+def support_panel(obj: Request) -> dict:
+    """What support needs on one request: the form as the signer saw it, the identity checks still
+    missing, and the next steps the request's status allows (each one of the admin actions)."""
+    Status = Request.Status
+    steps = []
+    if obj.kind == Request.Kind.APPOINT_MANAGER and obj.status == Status.SUBMITTED:
+        steps.append(("approve_appointments", gettext("Approve appointment: grant the manager role"), "default"))
+    elif obj.status == Status.SUBMITTED:
+        if obj.kind in (Request.Kind.NEW_MEANS, Request.Kind.UPGRADE):
+            steps.append(("record_identity_check", gettext("Record the identity check"), ""))
+        steps.append(("approve_requests", gettext("Approve"), "default"))
+    if obj.status == Status.APPROVED:
+        steps.append(("fulfil_requests", gettext("Fulfil"), "default"))
+    if obj.status in (Status.SUBMITTED, Status.APPROVED):
+        steps.append(("reject_requests", gettext("Reject (with a reason)"), "deletelink"))
+    steps.append(("resend_request_email", gettext("Send the latest email again"), ""))
+    return {
+        "form_preview": form_html(obj, for_pdf=False),
+        "identity_missing": missing_identity_checks(obj),
+        "identity_people": [
+            {
+                "name": f"{p.get('first_name', '')} {p.get('last_name', '')}".strip(),
+                "level": p.get("level", ""),
+                "check": _identity_check_label(p.get("identity_check")),
+            }
+            for p in (obj.payload or {}).get("people", [])
+        ],
+        "next_steps": steps,
+    }
 
 
 class SignatureInline(ReadOnlyInline):
@@ -27,8 +68,13 @@ class SignatureInline(ReadOnlyInline):
 
 class SigningTokenInline(ReadOnlyInline):
     model = SigningToken
-    fields = ("representative", "created_at", "expires_at", "used_at", "revoked_at", "codes_sent")
+    fields = ("representative", "created_at", "expires_at", "used_at", "revoked_at", "codes_sent_count")
+    readonly_fields = ("codes_sent_count",)
     verbose_name_plural = _("signing links")
+
+    @admin.display(description=_("codes sent"))
+    def codes_sent_count(self, obj):
+        return obj.codes_sent
 
 
 @admin.register(Request)
@@ -42,6 +88,9 @@ class RequestAdmin(NoDeleteMixin, admin.ModelAdmin):
     ordering = ("-created_at",)
     inlines = [SignatureInline, SigningTokenInline]
     actions = ["approve_appointments", *SUPPORT_ACTIONS]
+    # The form content is shown as the labelled form itself (change_form.html), never as raw JSON.
+    exclude = ("payload",)
+    change_form_template = "admin/requests_app/request/change_form.html"
     readonly_fields = (
         "number",
         "kind",
@@ -51,7 +100,6 @@ class RequestAdmin(NoDeleteMixin, admin.ModelAdmin):
         "subject_user",
         "level",
         "language",
-        "payload",
         "reason",
         "rejection_reason",
         "signatures_required",
@@ -80,6 +128,13 @@ class RequestAdmin(NoDeleteMixin, admin.ModelAdmin):
             *urls,
         ]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if obj is not None:
+            extra.update(support_panel(obj))
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
     def pdf_view(self, request, pk):
         if not is_support(request.user) and not request.user.is_superuser:
             return HttpResponse(status=403)
@@ -103,7 +158,9 @@ class RequestAdmin(NoDeleteMixin, admin.ModelAdmin):
         done = run_for_each(self, request, queryset, lambda obj: appointment_approve(actor=request.user, request=obj))
         if done:
             self.message_user(
-                request, gettext("%(count)d appointment(s) approved.") % {"count": done}, messages.SUCCESS
+                request,
+                ngettext("%(count)d appointment approved.", "%(count)d appointments approved.", done) % {"count": done},
+                messages.SUCCESS,
             )
 
 

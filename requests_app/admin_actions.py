@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from users.admin import run_for_each
@@ -46,6 +46,7 @@ class SupportQueueFilter(admin.SimpleListFilter):
 
 
 def _report(modeladmin, request, done: int, message: str) -> None:
+    """``message`` is ngettext(singular, plural, done), formatted here with the count."""
     if done:
         modeladmin.message_user(request, message % {"count": done}, messages.SUCCESS)
 
@@ -53,13 +54,22 @@ def _report(modeladmin, request, done: int, message: str) -> None:
 @admin.action(description=_("Approve the selected requests"))
 def approve_requests(modeladmin, request, queryset):
     done = run_for_each(modeladmin, request, queryset, lambda obj: request_approve(actor=request.user, request=obj))
-    _report(modeladmin, request, done, gettext("%(count)d request(s) approved."))
+    _report(modeladmin, request, done, ngettext("%(count)d request approved.", "%(count)d requests approved.", done))
 
 
 @admin.action(description=_("Fulfil: create the accounts, means, links and authorizations"))
 def fulfil_requests(modeladmin, request, queryset):
     done = run_for_each(modeladmin, request, queryset, lambda obj: request_fulfil(actor=request.user, request=obj))
-    _report(modeladmin, request, done, gettext("%(count)d request(s) fulfilled; the emails are on their way."))
+    _report(
+        modeladmin,
+        request,
+        done,
+        ngettext(
+            "%(count)d request fulfilled; the emails are on their way.",
+            "%(count)d requests fulfilled; the emails are on their way.",
+            done,
+        ),
+    )
 
 
 @admin.action(description=_("Send the latest email again"))
@@ -67,7 +77,12 @@ def resend_request_email(modeladmin, request, queryset):
     done = run_for_each(
         modeladmin, request, queryset, lambda obj: request_email_resend(actor=request.user, request=obj)
     )
-    _report(modeladmin, request, done, gettext("Sent again for %(count)d request(s)."))
+    _report(
+        modeladmin,
+        request,
+        done,
+        ngettext("Sent again for %(count)d request.", "Sent again for %(count)d requests.", done),
+    )
 
 
 class RejectForm(forms.Form):
@@ -118,7 +133,16 @@ def reject_requests(modeladmin, request, queryset):
         done = run_for_each(
             modeladmin, request, queryset, lambda obj: request_reject(actor=request.user, request=obj, reason=reason)
         )
-        _report(modeladmin, request, done, gettext("%(count)d request(s) rejected; the manager was emailed."))
+        _report(
+            modeladmin,
+            request,
+            done,
+            ngettext(
+                "%(count)d request rejected; the manager was emailed.",
+                "%(count)d requests rejected; the managers were emailed.",
+                done,
+            ),
+        )
         return None
     return _intermediate(
         modeladmin,
@@ -154,7 +178,16 @@ def record_identity_check(modeladmin, request, queryset):
                 person_index=data.get("person_index"),
             ),
         )
-        _report(modeladmin, request, done, gettext("Identity check recorded for %(count)d request(s)."))
+        _report(
+            modeladmin,
+            request,
+            done,
+            ngettext(
+                "Identity check recorded for %(count)d request.",
+                "Identity checks recorded for %(count)d requests.",
+                done,
+            ),
+        )
         return None
     return _intermediate(
         modeladmin,

@@ -11,6 +11,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -44,10 +46,31 @@ COLUMN_LABELS = {
     "level": gettext_lazy("Level"),
     "years": gettext_lazy("Years"),
 }
-EXAMPLE = (
-    "first_name,initials,last_name,date_of_birth,email,phone,level,years\r\n"
-    "Jan,J.P.,de Vries,1980-04-12,jan.devries@voorbeeld-bv1.nl,+31612345678,EH3,3\r\n"
-)
+EXAMPLE_ROW = ("Jan", "J.P.", "de Vries", "12-04-1980", "jan.devries@voorbeeld-bv1.nl", "+31612345678", "EH3", "3")
+
+
+def csv_template() -> str:
+    """A file to start from, in the active language: its column headers and one example row.
+
+    Dutch uses semicolons, as Excel writes CSV in a Dutch locale; English commas. Dates as
+    DD-MM-YYYY (ISO dates are read too).
+    """
+    delimiter = ";" if translation.get_language() == "nl" else ","
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([str(COLUMN_LABELS[column]) for column in COLUMNS])
+    writer.writerow(EXAMPLE_ROW)
+    return out.getvalue()
+
+
+def _header_names() -> dict[str, str]:
+    """Every name a header may have: the column keys, the Dutch aliases, and the column labels in
+    every interface language (the template files' headers)."""
+    names = dict(ALIASES)
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            names.update({str(label).strip().lower(): column for column, label in COLUMN_LABELS.items()})
+    return names
 
 
 class CsvFileError(Exception):
@@ -61,10 +84,9 @@ class ParsedCsv:
     lines: list[int] = field(default_factory=list)
 
 
-def _normalise_header(name: str) -> str:
-    key = (name or "").strip().lower().replace(" ", "_")
-    key = ALIASES.get(key.replace("_", " "), ALIASES.get(key, key))
-    return key
+def _normalise_header(name: str, names: dict[str, str]) -> str:
+    key = (name or "").strip().lower()
+    return names.get(key) or names.get(key.replace("_", " ")) or key.replace(" ", "_")
 
 
 def parse_people_csv(upload) -> ParsedCsv:
@@ -84,7 +106,7 @@ def parse_people_csv(upload) -> ParsedCsv:
             % {"limit": MAX_BYTES // 1024 // 1024}
         )
     if not data.strip():
-        raise CsvFileError(_("The file is empty. Use the example below: a header line and one line per person."))
+        raise CsvFileError(_("The file is empty. Start from the template: a header line and one line per person."))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -104,21 +126,26 @@ def parse_people_csv(upload) -> ParsedCsv:
         header = next(reader)
     except (StopIteration, csv.Error):
         raise CsvFileError(_("The file is empty.")) from None
-    columns = [_normalise_header(name) for name in header]
+    names = _header_names()
+    columns = [_normalise_header(name, names) for name in header]
     unknown = [name for name, column in zip(header, columns, strict=True) if column not in COLUMNS]
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
     duplicated = sorted({column for column in columns if columns.count(column) > 1 and column in COLUMNS})
     if unknown or missing or duplicated:
         parts = []
         if missing:
-            parts.append(_("missing columns: %(columns)s") % {"columns": ", ".join(missing)})
+            parts.append(
+                _("missing columns: %(columns)s") % {"columns": ", ".join(str(COLUMN_LABELS[c]) for c in missing)}
+            )
         if unknown:
             parts.append(_("unknown columns: %(columns)s") % {"columns": ", ".join(repr(n) for n in unknown)})
         if duplicated:
-            parts.append(_("columns twice: %(columns)s") % {"columns": ", ".join(duplicated)})
+            parts.append(
+                _("columns twice: %(columns)s") % {"columns": ", ".join(str(COLUMN_LABELS[c]) for c in duplicated)}
+            )
         raise CsvFileError(
             _("The header line is not right (%(problems)s). Expected: %(expected)s.")
-            % {"problems": "; ".join(parts), "expected": ",".join(COLUMNS)}
+            % {"problems": "; ".join(parts), "expected": ", ".join(str(COLUMN_LABELS[c]) for c in COLUMNS)}
         )
     parsed = ParsedCsv()
     try:

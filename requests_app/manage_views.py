@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from reconi.dates import parse_date
 from reconi.login_strength import confirm_url, recently_confirmed
 from reconi.navigation import back_to_permissions, with_next
 from reconi.permissions import get_scoped_or_404, managed_organizations, manager_required
@@ -162,7 +163,7 @@ def request_detail(request, pk):
                 )
             elif action == "send" and signable and obj.status == Request.Status.DRAFT:
                 services.request_send_for_signature(actor=request.user, request=obj)
-                messages.success(request, _("The representative(s) received a link to sign the form by email."))
+                messages.success(request, _("The representatives received a link by email to sign the form."))
                 done = True
             elif action == "submit" and signable:
                 request_submit(actor=request.user, request=obj)
@@ -208,7 +209,10 @@ def request_detail(request, pk):
             in (Request.Status.DRAFT, Request.Status.AWAITING_SIGNATURE, Request.Status.SUBMITTED),
             "cancel_form": cancel_form,
             "form_preview": form_preview,
-            "people": (obj.payload or {}).get("people", []),
+            "people": [
+                {**person, "date_of_birth": parse_date(person.get("date_of_birth", ""))}
+                for person in (obj.payload or {}).get("people", [])
+            ],
             "declined": (obj.payload or {}).get("declined", False),
         },
     )

@@ -175,7 +175,8 @@ def default_signer_blocks(request: Request) -> list[dict]:
         }
         for r in signers_of(request)
     ]
-    if not blocks and request.kind != Request.Kind.APPOINT_MANAGER:
+    # A link request is accepted by the user on My Reconi, never signed: no signature box.
+    if not blocks and request.kind not in (Request.Kind.APPOINT_MANAGER, Request.Kind.LINK_USER):
         blocks.append({"field": MANAGER_FIELD, "name": "", "capacity": _("Authorization manager"), "authority": ""})
     return blocks
 
@@ -184,7 +185,23 @@ def form_html(request: Request, *, for_pdf: bool, signer_blocks: list[dict] | No
     """The form in the request's language: the whole PDF document, or the body for a web page."""
     template = "requests_app/pdf/form_document.html" if for_pdf else "requests_app/pdf/_form_body.html"
     with translation.override(request.language or "nl"):
-        return render_to_string(template, form_context(request, signer_blocks=signer_blocks))
+        context = form_context(request, signer_blocks=signer_blocks)
+        if not for_pdf:  # the web preview shows who signed in each box; the PDF carries the real signatures
+            _with_signatures(request, context["signer_blocks"])
+        return render_to_string(template, context)
+
+
+def _with_signatures(request: Request, blocks: list[dict]) -> None:
+    if request.pk is None:
+        return
+    by_field = {}
+    for signature in request.signatures.all():
+        if signature.representative_id:
+            by_field[f"rep-{signature.representative_id}"] = signature
+        else:
+            by_field[MANAGER_FIELD] = signature
+    for block in blocks:
+        block["signature"] = by_field.get(block["field"])
 
 
 def form_pdf(request: Request, *, signer_blocks: list[dict] | None = None) -> bytes:

@@ -82,6 +82,7 @@ MATRIX: dict[str, Case] = {
     "users_list": Case(expect=MANAGER_ONLY),
     "users_add": Case(expect=MANAGER_ONLY),
     "users_add_preview": Case(expect={**MANAGER_ONLY, "manager": NOT_LOGIN, "other_manager": NOT_LOGIN}),
+    "users_add_template": Case(expect=MANAGER_ONLY),
     # Means lifecycle (issue 12): the holder's own renewal page; managers renew means from Users.
     "means_renew": Case(
         kwargs=lambda w: {"pk": w.pim_means.pk},

@@ -36,6 +36,8 @@ from .models import Means, User
 from .services import means_issue, means_upgrade
 
 admin.site.site_header = _("Reconi support")
+# No app sidebar: the changelists need the width (their tables must fit at 1280 px).
+admin.site.enable_nav_sidebar = False
 admin.site.site_title = _("Reconi support")
 admin.site.index_title = _("Support")
 

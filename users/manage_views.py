@@ -14,16 +14,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from reconi.navigation import back_to_permissions, with_next
 from reconi.permissions import get_scoped_or_404, log_denied, managed_organizations, manager_required
 from reconi.roles import manager_level_for
 from reconi.rules import period_choices, period_refusal
-from requests_app.csv_import import COLUMN_LABELS, COLUMNS, EXAMPLE, CsvFileError, parse_people_csv
+from requests_app.csv_import import COLUMN_LABELS, COLUMNS, CsvFileError, csv_template, parse_people_csv
 from requests_app.models import Request
 from requests_app.services import (
     means_request_create,
@@ -108,7 +109,7 @@ def _csv_export(people) -> HttpResponse:
                 _safe(person.last_name),
                 _safe(person.email),
                 person.means_level or "",
-                person.means_valid_until.isoformat() if person.means_valid_until else "",
+                date_format(person.means_valid_until, "SHORT_DATE_FORMAT") if person.means_valid_until else "",
                 labels[_means_state(person)],
                 _safe("; ".join(m.organization.name for m in person.managed_memberships)),
                 person.active_authorizations,
@@ -198,7 +199,7 @@ def users_add(request):
             "upload_form": upload_form,
             "active_tab": active_tab,
             "columns": COLUMNS,
-            "example": EXAMPLE,
+            "example": csv_template(),
             "back": back,
         },
     )
@@ -240,12 +241,20 @@ def users_add_preview(request):
             if skipped:
                 messages.warning(
                     request,
-                    _("%(count)s row(s) with errors were left out; upload them again once corrected.")
+                    ngettext(
+                        "%(count)s row with errors was left out; upload it again once corrected.",
+                        "%(count)s rows with errors were left out; upload them again once corrected.",
+                        skipped,
+                    )
                     % {"count": skipped},
                 )
             messages.success(
                 request,
-                _("Request %(number)s for %(people)s person(s) was made. Check the form and sign it.")
+                ngettext(
+                    "Request %(number)s for %(people)s person was made. Check the form and sign it.",
+                    "Request %(number)s for %(people)s people was made. Check the form and sign it.",
+                    len(new_request.payload["people"]),
+                )
                 % {"number": new_request.number, "people": len(new_request.payload["people"])},
             )
             back = stored.get("next", "") if stored.get("next") == reverse("permission_list") else ""
@@ -445,3 +454,15 @@ def users_means_renew(request):
             "today": today,
         },
     )
+
+
+@manager_required
+@require_GET
+def users_add_template(request):
+    """The "Add users" CSV template in the interface's language (headers, date format, delimiter)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = _("reconi-users-template")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{translation.get_language()}.csv"'
+    response.write("\ufeff")  # Excel reads UTF-8 only with the BOM
+    response.write(csv_template())
+    return response

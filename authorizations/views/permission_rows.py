@@ -76,6 +76,7 @@ class PermissionRow:
     activate_action: str = ""
     activate_label: str = ""
     revoked_on: str = ""
+    request_again_url: str = ""  # the wizard filled in like this (revoked) permission
 
 
 class PermissionRows:
@@ -98,6 +99,7 @@ class PermissionRows:
             "branch": gettext("branch %(number)s"),
         }
         self.status_labels = {status: str(status.label) for status in AuthorizationStatus}
+        self.new_url = reverse("permission_new")
         self._dates: dict = {}
 
     def date(self, value) -> str:
@@ -158,4 +160,5 @@ class PermissionRows:
         elif status == AuthorizationStatus.REVOKED:
             revoked_on = timezone.localtime(authorization.revoked_at).date()
             row.revoked_on = self.phrases["revoked_on"] % {"date": self.date(revoked_on)}
+            row.request_again_url = f"{self.new_url}?{authorization.request_again_query()}"
         return row

@@ -21,6 +21,7 @@ from authorizations.models import Authorization, Service, ServiceProvider, scope
 from authorizations.rules import level_refusal, scope_refusal
 from organizations.models import Organization
 from organizations.rules import manager_ceiling_refusal
+from reconi.dates import parse_date
 from reconi.levels import AssuranceLevel
 from reconi.ratelimit import rate_limit_hit
 from reconi.roles import is_support
@@ -139,12 +140,10 @@ def person_check(
     if isinstance(dob, datetime.date):
         date_of_birth = dob
     else:
-        try:
-            date_of_birth = datetime.date.fromisoformat(cleaned["date_of_birth"])
-        except ValueError:
-            date_of_birth = None
+        date_of_birth = parse_date(cleaned["date_of_birth"])
+        if date_of_birth is None:
             errors.setdefault("date_of_birth", []).append(
-                _("Enter the date of birth as YYYY-MM-DD.")
+                _("Enter the date of birth as DD-MM-YYYY, for example 17-05-1990.")
                 if cleaned["date_of_birth"]
                 else _("Enter the date of birth.")
             )

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from organizations.models import Membership, Organization
 from reconi.levels import AssuranceLevel
@@ -77,7 +78,11 @@ def means_request_create_bulk(
 
 
 def rows_with_errors_message(count: int) -> str:
-    return _("%(count)s row(s) have errors; correct them or submit only the valid rows.") % {"count": count}
+    return ngettext(
+        "%(count)s row has errors; correct it or submit only the valid rows.",
+        "%(count)s rows have errors; correct them or submit only the valid rows.",
+        count,
+    ) % {"count": count}
 
 
 @service

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from notifications.selectors import managers_of
 from notifications.services import Attachment, email_queue
@@ -418,7 +419,11 @@ def _submit(*, actor: User, request: Request) -> Request:
     signed = request.signatures.count()
     if signed < request.signatures_required:
         raise ValidationError(
-            _("The form needs %(required)s signature(s) before it can be submitted; it has %(signed)s.")
+            ngettext(
+                "The form needs %(required)s signature before it can be submitted; it has %(signed)s.",
+                "The form needs %(required)s signatures before it can be submitted; it has %(signed)s.",
+                request.signatures_required,
+            )
             % {"required": request.signatures_required, "signed": signed},
             code="unsigned",
         )

@@ -404,3 +404,20 @@ def test_a_user_id_outside_my_organisations_is_refused_with_no_rows(
         response = manager.get(URL, {"user": foreign})
         assert rows(response) == []
         assert "Choose a user linked to one of your organisations." in response.content.decode()
+
+
+def test_request_anew_opens_the_wizard_filled_in_like_the_revoked_permission(manager, mixed, bram, org, service_eh2):
+    """Issue: "Apply again" on a revoked authorization opened an empty wizard."""
+    import html as html_lib
+
+    page = manager.get(URL + "?show_inactive=1").content.decode()
+    link = re.search(r'<a href="([^"]+)" data-testid="request-again">', page)
+    assert link, "no Request anew link on the revoked row"
+    href = html_lib.unescape(link.group(1))
+
+    wizard = manager.get(href).content.decode()
+
+    revoked = mixed["revoked"]
+    assert f"organization={org.pk}" in href and f"user={bram.pk}" in href and f"level={revoked.level}" in href
+    assert 'data-testid="add-authorization"' in wizard  # the results step, ready to add
+    assert service_eh2.name in wizard

@@ -44,7 +44,7 @@ def test_a_wrong_header_names_the_missing_and_unknown_columns():
     with pytest.raises(CsvFileError) as info:
         parse_people_csv(upload("name,mail\nJan,jan@x.nl\n"))
     message = str(info.value)
-    assert "missing columns" in message and "first_name" in message and "'mail'" in message
+    assert "missing columns" in message and "First name" in message and "'mail'" in message
 
 
 def test_an_empty_file_is_refused():
@@ -106,7 +106,7 @@ def test_bad_rows_are_shown_per_column_and_nothing_is_saved(manager_client, org,
     assert "Choose a period of 1, 3 or 5 years." in html
 
     response = manager_client.post("/en/manage/users/add/preview/", {"action": "submit"}, follow=True)
-    assert "row(s) have errors" in response.content.decode()
+    assert "rows have errors" in response.content.decode() or "row has errors" in response.content.decode()
     assert not Request.objects.exists()
     assert "users_add_csv" in manager_client.session  # the upload is kept for the preview
 
@@ -132,3 +132,60 @@ def test_uploading_for_an_organisation_i_do_not_manage_is_refused(manager_client
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert "users_add_csv" not in manager_client.session
+
+
+@pytest.mark.parametrize("written", ["12-04-1980", "12-4-1980", "1980-04-12", "12/04/1980"])
+def test_dates_as_dutch_spreadsheets_write_them_are_read(written, manager_client, org):
+    from requests_app.services.checks import person_check
+
+    row = {
+        "first_name": "Jan",
+        "last_name": "de Vries",
+        "date_of_birth": written,
+        "email": "jan.devries@voorbeeld-bv1.nl",
+        "level": "EH3",
+        "years": "3",
+    }
+    cleaned, errors = person_check(person=row, organization=org, manager_level="EH3")
+    assert "date_of_birth" not in errors
+    assert cleaned["date_of_birth"] == "1980-04-12"
+
+
+@pytest.mark.parametrize("written", ["31-02-1980", "1980/04/12", "12-04-80", "gisteren"])
+def test_impossible_or_unclear_dates_are_refused_with_the_format_to_use(written, org):
+    from requests_app.services.checks import person_check
+
+    row = {"first_name": "Jan", "last_name": "de Vries", "date_of_birth": written, "email": "jan@x.nl"}
+    _cleaned, errors = person_check(person=row, organization=org, manager_level="EH3")
+    assert errors["date_of_birth"] == ["Enter the date of birth as DD-MM-YYYY, for example 17-05-1990."]
+
+
+@pytest.mark.parametrize(
+    ("language", "header", "delimiter"),
+    [
+        ("nl", "Voornaam;Voorletters;Achternaam;Geboortedatum;E-mail;Telefoon;Niveau;Jaren", ";"),
+        ("en", "First name,Initials,Last name,Date of birth,Email,Phone,Level,Years", ","),
+    ],
+)
+def test_the_template_download_is_in_the_interface_language_and_reads_back(
+    manager_client, org, language, header, delimiter
+):
+    prefix = "" if language == "nl" else "/en"
+
+    response = manager_client.get(f"{prefix}/manage/users/add/template.csv")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8-sig")
+    assert text.splitlines()[0] == header
+    assert f"{delimiter}12-04-1980{delimiter}" in text.splitlines()[1]
+    with translation.override(language):
+        parsed = parse_people_csv(upload(text))
+    assert parsed.rows[0]["date_of_birth"] == "12-04-1980" and parsed.rows[0]["email"].startswith("jan.")
+
+
+def test_the_add_page_links_the_template_and_shows_dutch_headers_in_dutch(manager_client):
+    with translation.override("nl"):
+        html = manager_client.get("/manage/users/add/?tab=csv").content.decode()
+    assert 'data-testid="csv-template"' in html
+    assert "Voornaam;Voorletters;Achternaam" in html

@@ -110,3 +110,16 @@ def test_emails_to_a_user_follow_their_preference_not_the_active_language(bram, 
 
     assert email.language == language
     assert subject_word in email.subject.lower(), email.subject
+
+
+def test_an_english_email_declares_english_as_its_language(bram):
+    User.objects.filter(pk=bram.pk).update(language="en")
+    bram.refresh_from_db()
+
+    email = email_queue(
+        kind="authorization_revoked",
+        to=bram,
+        context={"organization": "Voorbeeld BV 1", "service": "Omzetbelasting", "level": "EH2"},
+    )
+
+    assert '<html lang="en">' in email.body_html

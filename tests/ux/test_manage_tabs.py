@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import login
 
-TABS = ["/manage/", "/manage/permissions/", "/manage/users/", "/manage/requests/"]
+TABS = ["/manage/", "/manage/permissions/", "/manage/users/", "/manage/requests/", "/manage/branches/"]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
-# English for Dutch organisations: day-month-year, never the ambiguous US order.
-DATE_FORMAT = "j F Y"
+# English for Dutch organisations: day-month-year, never the ambiguous US order; one date format
+# everywhere (pages, CSV, emails, PDFs), the same digits as in Dutch: 01-12-2029.
+DATE_FORMAT = "d-m-Y"
 SHORT_DATE_FORMAT = "d-m-Y"
-DATETIME_FORMAT = "j F Y, H:i"
+DATETIME_FORMAT = "d-m-Y H:i"
 SHORT_DATETIME_FORMAT = "d-m-Y H:i"
 TIME_FORMAT = "H:i"
 MONTH_DAY_FORMAT = "j F"
