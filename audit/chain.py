@@ -142,15 +142,16 @@ def anchor_load(path: Path) -> dict | None:
 
 def anchors_latest(paths: list[Path] | None = None) -> tuple[dict | None, list[Path]]:
     """The validly signed anchor that reaches furthest, and the files whose signature failed."""
-    paths = paths if paths is not None else sorted(anchor_dir().glob("audit-anchor-*.json"))
+    named = paths is not None  # anchors named one by one apply whatever database wrote them (a restore)
+    paths = paths if named else sorted(anchor_dir().glob("audit-anchor-*.json"))
     database = connection.settings_dict.get("NAME", "")
     best, bad = None, []
     for path in paths:
         document = anchor_load(path)
         if document is None:
             bad.append(path)
-        elif document.get("database") != database:
-            continue  # another database's log (a test run, a copy): says nothing about this one
+        elif not named and document.get("database") != database:
+            continue  # another database's log in the directory (a test run, a copy): says nothing about this one
         elif best is None or document["last_id"] > best["last_id"]:
             best = document
     return best, bad

@@ -41,15 +41,21 @@ fi
 
 mkdir -p "$RECONI_VAR_DIR"
 tar -C "$RECONI_VAR_DIR" -xzf "$src/media.tar.gz"
+# The anchors of the backed-up log, named one by one: the restored database may have another
+# name, and audit_verify only picks anchors of its own database name from the directory.
+anchor_args=()
 if [ -f "$src/audit-anchors.tar.gz" ]; then
   anchors="${AUDIT_ANCHOR_DIR:-$RECONI_VAR_DIR/audit-anchors}"
   mkdir -p "$anchors"
   tar -C "$anchors" -xzf "$src/audit-anchors.tar.gz"
+  while IFS= read -r name; do
+    case "$name" in *audit-anchor-*.json) anchor_args+=(--anchor "$anchors/${name#./}") ;; esac
+  done < <(tar -tzf "$src/audit-anchors.tar.gz")
 fi
 install -D -m 600 "$src/signing/key.pem" "$SIGNING_KEY_FILE"
 install -D -m 644 "$src/signing/cert.pem" "$SIGNING_CERT_FILE"
 
 "$PYTHON" manage.py migrate --check --noinput
-# The hash chain, and the signed anchors restored with it (AUDIT_ANCHOR_DIR).
-"$PYTHON" manage.py audit_verify
+# The hash chain, and the signed anchors restored with it.
+"$PYTHON" manage.py audit_verify "${anchor_args[@]}"
 echo "Restore complete: $DATABASE_URL"
