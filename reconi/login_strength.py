@@ -10,7 +10,7 @@ The policy (README, "Second factor per level"), for every person:
   second factor) asks again for the strongest factor the person has, at most
   ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` seconds ago.
 
-Manager rights need an active means at the role's level (rule 3 and
+Manager rights need an active means at the role's level (organizations.rules and
 ``Organization.objects.managed_by``), so the means alone decides for managers too.
 Nothing is cached in the session: the level is read on every request, so an upgraded
 means asks for the stronger factor on the very next request.

@@ -20,6 +20,7 @@ from audit.models import AuditEvent
 from authorizations.models import Authorization, Service
 from notifications.models import OutboxEmail
 from organizations.models import Organization
+from reconi.rules import periods_that_fit
 from tests.browser.conftest import log_in
 from users.models import User
 
@@ -187,12 +188,15 @@ def test_renew_two_with_the_renew_permissions_button(page):
     )
     for authorization in (first, second):
         preview_row = page.locator(f"[data-testid=renew-row][data-id='{authorization.pk}']")
-        for years in (1, 3, 5):
+        # Rule 5: only the periods that keep the end within five years of today are offered.
+        fitting = periods_that_fit(current_end=old[authorization.pk], today=timezone.localdate())
+        for years in fitting:
             shown = preview_row.locator(f"[data-period='{years}'] time").get_attribute("datetime")
             assert shown == (old[authorization.pk] + relativedelta(years=years)).isoformat()
     assert Authorization.objects.get(pk=first.pk).valid_until == old[first.pk], "the preview must not renew"
     form = page.get_by_test_id("renew-many-form")
-    form.locator("input[name=period][value='3']").check()
+    years = max(periods_that_fit(current_end=max(old[first.pk], old[second.pk]), today=timezone.localdate()))
+    form.locator(f"input[name=period][value='{years}']").check()
     page.shots("renew_preview")
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
@@ -200,7 +204,7 @@ def test_renew_two_with_the_renew_permissions_button(page):
     assert page.url.split("?")[0].endswith("/manage/permissions/"), page.url
     for authorization in (first, second):
         authorization.refresh_from_db()
-        assert authorization.valid_until == old[authorization.pk] + relativedelta(years=3)
+        assert authorization.valid_until == old[authorization.pk] + relativedelta(years=years)
         assert table_until(page, authorization) == authorization.valid_until
         assert AuditEvent.objects.filter(action="authorization.renew", object_id=str(authorization.pk)).count() == 1
     untouched.refresh_from_db()

@@ -80,7 +80,8 @@ def test_production_stack_end_to_end(stack, procs, capsys):
 
     # Renew one authorization by a year.
     renew_id, until = _authorization(db, user="bram.visser@voorbeeld-bv1.nl", service="Omzetbelasting aangifte")
-    response = browser.post(f"/manage/permissions/{renew_id}/renew/", {"period": "1"})
+    # The form carries the end date the manager saw (a stale or repeated submit changes nothing).
+    response = browser.post(f"/manage/permissions/{renew_id}/renew/", {"period": "1", "seen_until": until.isoformat()})
     assert response.status == 302, response.status
     (new_until,) = db.query("SELECT valid_until FROM authorizations_authorization WHERE id = %s", [renew_id])[0]
     assert new_until.year == until.year + 1
