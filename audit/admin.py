@@ -3,6 +3,8 @@
 The hash chain is verified on request ("Verify the hash chain" on the list):
 walking the whole log is linear in its size, too slow for every page view.
 Each row's own hash is checked in the list, which costs no query.
+
+``AuditedSaveMixin`` is for the other apps' admins: plain saves that are audited.
 """
 
 import json
@@ -17,6 +19,30 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent
 from .selectors import audit_chain_broken_at
+from .services import audit_record
+
+
+class AuditedSaveMixin:
+    """Plain data without rules (catalogue, organisation details): saved, and the change audited."""
+
+    def audit_organization(self, obj):
+        return None
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changed = {
+            field: str(form.cleaned_data.get(field)) for field in form.changed_data if field in form.cleaned_data
+        }
+        changed.pop("password", None)
+        changed.pop("password1", None)
+        changed.pop("password2", None)
+        audit_record(
+            actor=request.user,
+            action=f"{self.opts.model_name}.{'change' if change else 'create'}",
+            obj=obj,
+            organization=self.audit_organization(obj),
+            data={"fields": changed},
+        )
 
 
 @admin.register(AuditEvent)

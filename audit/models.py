@@ -6,6 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The previous hash of the first event in the chain.
+GENESIS_HASH = "0" * 64
+
 
 class AuditEvent(models.Model):
     """One change, append-only. Each row holds the hash of the previous row."""

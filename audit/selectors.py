@@ -1,5 +1,4 @@
-from .models import AuditEvent
-from .services import GENESIS_HASH
+from .models import GENESIS_HASH, AuditEvent
 
 
 def audit_chain_broken_at() -> int | None:

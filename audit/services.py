@@ -6,9 +6,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import GENESIS_HASH, AuditEvent
 
-GENESIS_HASH = "0" * 64
 # Any constant works; it serialises writers of the hash chain in PostgreSQL.
 _CHAIN_LOCK_KEY = 727_001
 

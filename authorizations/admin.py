@@ -16,17 +16,11 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import AuditedSaveMixin
 from organizations.models import Organization
+from reconi.admin import ReadOnlyChangeMixin, ReadOnlyInline, ServiceAddMixin, autocomplete, run_for_each
 from reconi.levels import AssuranceLevel
-from users.admin import (
-    AuditedSaveMixin,
-    ReadOnlyChangeMixin,
-    ReadOnlyInline,
-    ServiceAddMixin,
-    autocomplete,
-    period_choices,
-    run_for_each,
-)
+from users.admin import period_choices
 from users.models import User
 from users.services import VALID_PERIODS
 

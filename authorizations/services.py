@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from notifications.services import email_queue
 from organizations.models import Membership, Organization
+from organizations.roles import require_manager_or_support
 from reconi.levels import AssuranceLevel
-from reconi.roles import require_manager_or_support
 from users.models import Means, User
 from users.services import check_period
 

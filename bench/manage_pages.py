@@ -142,18 +142,18 @@ def generate(*, users: int, authorizations: int, requests: int) -> None:
 
 def login(client, user):
     """As tests/conftest.py login(): force_login plus the password and TOTP records allauth keeps."""
-    from allauth.account.internal.flows.login import (
-        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
-        AUTHENTICATION_METHODS_SESSION_KEY,
-    )
+    from reconi.authentication import authentication_records_store
 
     client.force_login(user)
     session = client.session
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": time.time(), "email": user.email},
-        {"method": "mfa", "at": time.time(), "type": "totp"},
-    ]
-    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    authentication_records_store(
+        session,
+        user,
+        [
+            {"method": "password", "at": time.time(), "email": user.email},
+            {"method": "mfa", "at": time.time(), "type": "totp"},
+        ],
+    )
     session.save()
     return client
 

@@ -121,8 +121,9 @@ def main() -> None:
     from django.core.management import call_command
 
     from authorizations.models import Authorization
+    from authorizations.reminders.services import renewal_reminders_send
     from notifications.models import OutboxEmail
-    from notifications.services import outbox_flush, renewal_reminders_send
+    from notifications.services import outbox_flush
 
     with step(f"Recreating {urlparse(url).path.lstrip('/')} and migrating"):
         recreate_database(url)

@@ -7,22 +7,17 @@ for delivery only after that transaction commits: a rolled back change sends
 nothing. Delivery claims a row under a row lock, so two workers never send the
 same row; an SMTP failure leaves it pending for a later attempt.
 
-``renewal_reminders_send`` is the reminder job (rule 14), run daily by beat and by
-``manage.py send_renewal_reminders``.
+``email_queue_many`` queues a batch with one insert (the renewal reminders of
+``authorizations.reminders``).
 """
 
 import contextlib
 import datetime
-import hashlib
-import itertools
 import logging
 import smtplib
-import uuid
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,23 +25,16 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 
-from .models import OutboxAttachment, OutboxEmail, RenewalReminder
-from .selectors import DueItem, managers_of, reminders_due
+from .models import OutboxAttachment, OutboxEmail
 
 logger = logging.getLogger("reconi.notifications")
 
 Status = OutboxEmail.Status
-
-# A digest lists at most this many rows (and preselects them on the renew page).
-DIGEST_MAX_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -60,7 +48,8 @@ def _setting(name: str, default):
     return getattr(settings, name, default)
 
 
-def _language_of(to) -> str:
+def recipient_language(to) -> str:
+    """The language an email to ``to`` (a user, a representative or an address) is written in."""
     return getattr(to, "language", None) or settings.LANGUAGE_CODE
 
 
@@ -71,8 +60,7 @@ def _recipient(to) -> tuple[str, object | None, str]:
     from users.models import User
 
     user = to if isinstance(to, User) else None
-    language = getattr(to, "language", None) or settings.LANGUAGE_CODE
-    return (getattr(to, "email", "") or "").strip(), user, language
+    return (getattr(to, "email", "") or "").strip(), user, recipient_language(to)
 
 
 def _language(language: str):
@@ -137,6 +125,33 @@ def email_queue(
     if email.status == Status.PENDING:
         transaction.on_commit(partial(_schedule_delivery, email.pk), robust=True)
     return email
+
+
+@dataclass(frozen=True)
+class EmailSpec:
+    """One email for ``email_queue_many``: its context is rendered in the recipient's language."""
+
+    kind: str
+    to: object
+    context: dict
+    dedupe_key: str
+
+
+def email_queue_many(*, emails: Iterable[EmailSpec]) -> tuple[int, int]:
+    """Queue many emails with one insert; a dedupe key queued before is skipped. Returns (queued, failed).
+
+    Callers that switch to each recipient language once, around a group, save a
+    language switch per email.
+    """
+    rows = [
+        _email_build(kind=spec.kind, to=spec.to, context=spec.context, dedupe_key=spec.dedupe_key, language=None)
+        for spec in emails
+    ]
+    OutboxEmail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    failed = sum(1 for email in rows if email.status == Status.FAILED)
+    if len(rows) > failed:
+        transaction.on_commit(_schedule_flush, robust=True)
+    return len(rows) - failed, failed
 
 
 def _schedule_delivery(email_id: int) -> None:
@@ -350,245 +365,3 @@ def email_resend(*, actor, email: OutboxEmail) -> OutboxEmail:
     )
     transaction.on_commit(partial(_schedule_delivery, email.pk), robust=True)
     return email
-
-
-# Renewal reminders (rule 14) ---------------------------------------------------------------------
-
-
-@dataclass
-class PlannedEmail:
-    kind: str
-    recipient: object
-    items: list[DueItem]
-    context: dict = field(default_factory=dict)
-
-    @property
-    def dedupe_key(self) -> str:
-        # Derived from the reminders it carries: the same reminders can never make two emails.
-        digest = hashlib.sha256("|".join(sorted(item.key for item in self.items)).encode()).hexdigest()[:24]
-        role = "user" if self.kind == "renewal_reminder_user" else "manager"
-        return f"reminder:{role}:{self.recipient.pk}:{digest}"
-
-
-@dataclass
-class ReminderRun:
-    due: int = 0
-    claimed: int = 0
-    queued: int = 0
-    failed: int = 0
-    plan: list[PlannedEmail] = field(default_factory=list)
-
-
-def _localized_path(name: str, fallback: str, language: str) -> str:
-    with translation.override(language):
-        try:
-            return reverse(name)
-        except NoReverseMatch:  # the page is not there yet: its agreed address
-            prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
-            return prefix + fallback
-
-
-def _claim(items: list[DueItem], run: uuid.UUID) -> list[DueItem]:
-    """Insert a ledger row per reminder; keep the ones this run inserted.
-
-    ON CONFLICT DO NOTHING on the unique key: a concurrent run's insert of the same
-    key waits for ours to commit and then inserts nothing. Sorted keys keep two
-    runs from locking each other in opposite orders.
-    """
-    rows = sorted(
-        (
-            RenewalReminder(
-                key=item.key,
-                target=item.target,
-                object_id=item.obj.pk,
-                valid_until=item.obj.valid_until,
-                stage=item.stage,
-                run=run,
-            )
-            for item in items
-        ),
-        key=lambda row: row.key,
-    )
-    RenewalReminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-    mine = set(RenewalReminder.objects.filter(run=run).values_list("key", flat=True))
-    return [item for item in items if item.key in mine]
-
-
-def _plan(items: list[DueItem], today: datetime.date) -> list[PlannedEmail]:
-    from users.models import User
-
-    authorization_items = [item for item in items if item.target == RenewalReminder.Target.AUTHORIZATION]
-    managers = managers_of(organization_ids={item.obj.organization_id for item in authorization_items}, today=today)
-    users: dict[int, User] = {item.user_id: item.user for item in items}  # joined in by reminders_due
-
-    per_user: dict[int, list[DueItem]] = defaultdict(list)
-    per_manager: dict[int, list[DueItem]] = defaultdict(list)
-    manager_users: dict[int, User] = {}
-    for item in items:
-        per_user[item.user_id].append(item)
-        if item.target == RenewalReminder.Target.AUTHORIZATION:
-            for manager in managers.get(item.obj.organization_id, []):
-                per_manager[manager.pk].append(item)
-                manager_users[manager.pk] = manager
-
-    plan = []
-    for user_id, user_items in per_user.items():
-        user = users[user_id]
-        if not user.is_active:
-            continue
-        organization_ids = {i.obj.organization_id for i in user_items if i.target == "authorization"}
-        plan.append(
-            PlannedEmail(
-                "renewal_reminder_user",
-                user,
-                user_items,
-                {"managers": {org_id: managers.get(org_id, []) for org_id in organization_ids}},
-            )
-        )
-    for manager_id, manager_items in per_manager.items():
-        plan.append(PlannedEmail("renewal_reminder_manager", manager_users[manager_id], manager_items))
-    return plan
-
-
-class _Phrases:
-    """Per-run cache of what many reminders share: dates, links, "ask your manager" lines.
-
-    Thirty thousand reminders fall on some sixty dates and a few thousand
-    organisations; formatting each once per language keeps a run well under a minute.
-    """
-
-    def __init__(self, today: datetime.date):
-        self.today = today
-        self._cache: dict = {}
-
-    def _get(self, key, make):
-        try:
-            return self._cache[key]
-        except KeyError:
-            value = self._cache[key] = make()
-            return value
-
-    def until(self, valid_until: datetime.date, language: str) -> str:
-        def make():
-            days_left = (valid_until - self.today).days
-            with _language(language):
-                return ngettext(
-                    "valid until %(until)s (in %(days)s day)",
-                    "valid until %(until)s (in %(days)s days)",
-                    days_left,
-                ) % {"until": date_format(valid_until, "j F Y"), "days": days_left}
-
-        return self._get(("until", valid_until, language), make)
-
-    def path(self, name: str, fallback: str, language: str) -> str:
-        return self._get(("path", name, language), lambda: _localized_path(name, fallback, language))
-
-    def ask(self, organization_id: int, managers: list, language: str) -> str:
-        def make():
-            with _language(language):
-                if not managers:
-                    return gettext(
-                        "Your organisation has no authorization manager; ask your director to arrange the renewal."
-                    )
-                names = ", ".join(f"{m.get_full_name() or m.email} <{m.email}>" for m in managers)
-                return gettext("Ask your authorization manager to renew it: %(managers)s") % {"managers": names}
-
-        return self._get(("ask", organization_id, language), make)
-
-    @staticmethod
-    def ask_subject(authorization) -> str:
-        """In the language active around the caller (one override per email, not per row)."""
-        return quote(
-            gettext("Please renew my authorization for %(scope)s at %(organization)s")
-            % {"scope": authorization.scope_label, "organization": authorization.organization.name},
-            safe="",
-        )
-
-
-def _reminder_context(planned: PlannedEmail, phrases: _Phrases) -> dict:
-    language = getattr(planned.recipient, "language", None) or settings.LANGUAGE_CODE
-    with _language(language):
-        return _reminder_context_in(planned, phrases, language)
-
-
-def _reminder_context_in(planned: PlannedEmail, phrases: _Phrases, language: str) -> dict:
-    rows = sorted(planned.items, key=lambda item: (item.obj.valid_until, item.target, item.obj.pk))
-    is_user_email = planned.kind == "renewal_reminder_user"
-    authorizations = []
-    for item in rows:
-        if item.target != RenewalReminder.Target.AUTHORIZATION:
-            continue
-        authorization = item.obj
-        row = {
-            "authorization": authorization,
-            "organization": authorization.organization.name,
-            "scope": authorization.scope_label,
-            "until": phrases.until(authorization.valid_until, language),
-        }
-        if is_user_email:
-            managers = planned.context.get("managers", {}).get(authorization.organization_id, [])
-            row["managers"] = managers
-            row["ask"] = phrases.ask(authorization.organization_id, managers, language)
-            row["ask_subject"] = phrases.ask_subject(authorization) if managers else ""
-        authorizations.append(row)
-    means = [
-        {"means": item.obj, "until": phrases.until(item.obj.valid_until, language)}
-        for item in rows
-        if item.target == RenewalReminder.Target.MEANS
-    ]
-    shown = authorizations[:DIGEST_MAX_ROWS]
-    ids = ",".join(str(row["authorization"].pk) for row in shown)
-    return {
-        "authorizations": shown,
-        "more": len(authorizations) - len(shown),
-        "total": len(authorizations),
-        "means_list": means,
-        "renew_url": settings.PORTAL_BASE_URL
-        + phrases.path("permission_renew_many", "/manage/permissions/renew/", language)
-        + f"?ids={ids}",
-        "home_url": settings.PORTAL_BASE_URL + phrases.path("home", "/", language),
-    }
-
-
-def renewal_reminders_send(*, today: datetime.date | None = None, dry_run: bool = False) -> ReminderRun:
-    """One run of the reminder job: claim what is due, queue one email per recipient.
-
-    Exactly once per (object, valid_until, stage), also with two runs at once: the
-    claim and the outbox rows commit together, or neither does.
-    """
-    today = today or timezone.localdate()
-    run = ReminderRun()
-    with transaction.atomic():
-        items = reminders_due(today=today)
-        run.due = len(items)
-        if not dry_run:
-            items = _claim(items, uuid.uuid4())
-        run.claimed = len(items)
-        run.plan = _plan(items, today)
-        if dry_run:
-            return run
-        phrases = _Phrases(today)
-        emails = []
-        # Grouped by language, so each language is switched to once per run rather than per email.
-        for language, group in itertools.groupby(
-            sorted(run.plan, key=lambda planned: _language_of(planned.recipient)),
-            key=lambda planned: _language_of(planned.recipient),
-        ):
-            with translation.override(language):
-                emails.extend(
-                    _email_build(
-                        kind=planned.kind,
-                        to=planned.recipient,
-                        context=_reminder_context(planned, phrases),
-                        dedupe_key=planned.dedupe_key,
-                        language=language,
-                    )
-                    for planned in group
-                )
-        OutboxEmail.objects.bulk_create(emails, ignore_conflicts=True, batch_size=500)
-        run.failed = sum(1 for email in emails if email.status == Status.FAILED)
-        run.queued = len(emails) - run.failed
-        if run.queued:
-            transaction.on_commit(_schedule_flush, robust=True)
-    logger.info("Renewal reminders: %s due, %s claimed, %s emails queued", run.due, run.claimed, run.queued)
-    return run

@@ -29,9 +29,3 @@ def outbox_flush_task(self) -> dict:
     if limit is not None and result.processed >= limit:
         outbox_flush_task.delay()
     return {"sent": result.sent, "failed": result.failed, "retry": result.retry}
-
-
-@shared_task(name="notifications.send_renewal_reminders")
-def renewal_reminders_task() -> dict:
-    run = services.renewal_reminders_send()
-    return {"due": run.due, "claimed": run.claimed, "queued": run.queued, "failed": run.failed}

@@ -9,14 +9,9 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from users.admin import (
-    AuditedSaveMixin,
-    ReadOnlyChangeMixin,
-    ReadOnlyInline,
-    ServiceAddMixin,
-    autocomplete,
-    run_for_each,
-)
+from audit.admin import AuditedSaveMixin
+from reconi.admin import ReadOnlyChangeMixin, ReadOnlyInline, ServiceAddMixin, autocomplete, run_for_each
+from users.admin import UserAdmin
 from users.models import User
 
 from .models import Membership, Organization, Representative
@@ -148,3 +143,21 @@ class MembershipAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
         )
         if done:
             self.message_user(request, gettext("Withdrew %(count)d manager roles.") % {"count": done})
+
+
+class UserMembershipInline(ReadOnlyInline):
+    model = Membership
+    fk_name = "user"
+    fields = ("organization", "manager_level", "manager_until", "linked_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organization")
+
+
+# The user page lives in users/, below this app: its memberships are added from here.
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithMembershipsAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, UserMembershipInline]

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language_from_path
 
-from reconi.permissions import managed_organizations
+from portal.guards import managed_organizations
 
 
 def navigation(request) -> dict:

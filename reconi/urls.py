@@ -18,11 +18,8 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("manage/users/", include("users.manage_urls")),
-    path("manage/requests/", include("requests_app.urls")),
-    path("manage/", include("authorizations.urls")),
-    path("", include("requests_app.public_urls")),
-    path("", include("users.urls")),
+    path("", include("requests_app.urls")),
+    path("", include("portal.urls")),
     prefix_default_language=False,
 )
 

@@ -11,8 +11,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from reconi.admin import ReadOnlyInline, run_for_each
 from reconi.roles import is_support
-from users.admin import ReadOnlyInline, run_for_each
 
 from .admin_actions import IDENTITY_FIELDS, SUPPORT_ACTIONS, SupportQueueFilter
 from .models import Request, Signature, SigningToken

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from users.admin import run_for_each
+from reconi.admin import run_for_each
 
 from .models import Request
 from .services import (

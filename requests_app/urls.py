@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import manage_views
+from . import views
 
 urlpatterns = [
-    path("", manage_views.request_list, name="request_list"),
-    path("new/", manage_views.request_new, name="request_new"),
-    path("<int:pk>/", manage_views.request_detail, name="request_detail"),
+    path("become-manager/", views.become_manager, name="become_manager"),
+    path("sign/<str:token>/", views.sign, name="sign"),
+    path("sign/<str:token>/pdf/", views.sign_pdf, name="sign_pdf"),
+    path("verify/", views.verify, name="verify"),
 ]

@@ -122,18 +122,14 @@ def login(client, user, *, second_factor: bool = True):
     """Log in as after a real login; ``second_factor`` records a TOTP step as allauth does."""
     import time
 
-    from allauth.account.internal.flows.login import (
-        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
-        AUTHENTICATION_METHODS_SESSION_KEY,
-    )
+    from reconi.authentication import authentication_records_store
 
     client.force_login(user)
     session = client.session
     records = [{"method": "password", "at": time.time(), "email": user.email}]
     if second_factor:
         records.append({"method": "mfa", "at": time.time(), "type": "totp"})
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
-    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    authentication_records_store(session, user, records)
     session.save()
     return client
 

@@ -84,7 +84,7 @@ def test_login_with_password_then_totp_code_records_the_second_factor(client, an
 
 
 def _age_login(client, seconds=3600):
-    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 
     session = client.session
     session[AUTHENTICATION_METHODS_SESSION_KEY] = [

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "authorizations",
     "requests_app",
     "notifications",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -157,7 +158,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Run with `celery -A reconi beat` (make beat); crontab times are in CELERY_TIMEZONE.
 CELERY_BEAT_SCHEDULE = {
     "renewal-reminders": {
-        "task": "notifications.send_renewal_reminders",
+        "task": "authorizations.send_renewal_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
     "outbox-flush": {

@@ -6,9 +6,10 @@ from django.utils.translation import gettext as _
 
 from notifications.services import email_queue
 from organizations.models import Organization
+from organizations.roles import manager_level_for
 from organizations.services import manager_appoint
 from reconi.levels import AssuranceLevel
-from reconi.roles import manager_level_for, require_support
+from reconi.roles import require_support
 from users.models import Means, User
 
 from ..models import Request

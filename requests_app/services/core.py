@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from notifications.services import email_queue
 from organizations.models import Organization
-from reconi.roles import manager_level_for, require_manager_or_support
+from organizations.roles import manager_level_for, require_manager_or_support
 from users.models import User
 
 from ..models import Request, SigningToken

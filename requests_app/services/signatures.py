@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.services import Attachment, email_queue
+from organizations.roles import manager_level_for, require_manager_or_support
 from reconi.pdf import sha256
-from reconi.roles import is_support, manager_level_for, require_manager_or_support
+from reconi.roles import is_support
 from users.models import User
 
 from ..models import Request, Signature, SigningToken

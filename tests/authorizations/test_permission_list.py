@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from authorizations.forms import USER_SELECT_LIMIT
 from authorizations.models import Authorization
 from organizations.models import Membership
+from portal.forms.manage_permissions import USER_SELECT_LIMIT
 from reconi.levels import AssuranceLevel
 from tests.conftest import login, make_manager
 from tests.factories import (

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from authorizations.forms import USER_SELECT_LIMIT
 from authorizations.models import Authorization
-from authorizations.views.wizard import USER_MATCHES
 from organizations.models import Membership
+from portal.forms.manage_permissions import USER_SELECT_LIMIT
+from portal.views.manage_permission_new import USER_MATCHES
 from reconi.levels import AssuranceLevel
 from tests.conftest import login, make_manager
 from tests.factories import MeansFactory, MembershipFactory, OrganizationFactory, ServiceFactory, UserFactory

@@ -10,9 +10,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from authorizations.tasks import renewal_reminders_task
 from notifications.models import OutboxEmail
 from notifications.services import email_queue
-from notifications.tasks import renewal_reminders_task
 from tests.factories import AuthorizationFactory, UserFactory
 
 from .conftest import days, wait_for

@@ -9,9 +9,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from authorizations.reminders.services import renewal_reminders_send
 from authorizations.services import authorization_renew
 from notifications.models import OutboxEmail, RenewalReminder
-from notifications.services import renewal_reminders_send
 from reconi.levels import AssuranceLevel
 from tests.conftest import make_manager
 from tests.factories import AuthorizationFactory, MeansFactory, MembershipFactory, UserFactory

@@ -16,7 +16,8 @@ def test_reminders_run_daily_at_seven_in_amsterdam_and_the_outbox_every_minute()
 
 
 def test_tasks_acknowledge_late_so_a_dead_worker_loses_nothing():
-    from notifications.tasks import email_deliver_task, outbox_flush_task, renewal_reminders_task
+    from authorizations.tasks import renewal_reminders_task
+    from notifications.tasks import email_deliver_task, outbox_flush_task
 
     assert all(task.acks_late for task in (email_deliver_task, outbox_flush_task, renewal_reminders_task))
     assert app.conf.task_reject_on_worker_lost

@@ -9,8 +9,8 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_perms
 
 from organizations.models import Membership, Organization
+from organizations.roles import require_manager_or_support
 from organizations.services import manager_appoint, manager_withdraw
-from reconi.roles import require_manager_or_support
 from tests.factories import MeansFactory, UserFactory
 from tests.rules.conftest import grant, nothing_changes
 from users.models import Means, User

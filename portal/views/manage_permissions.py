@@ -20,11 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from reconi.permissions import get_scoped_or_404, log_denied, managed_organizations, manager_required
+from authorizations import selectors, services
+from authorizations.models import AuthorizationStatus
 
-from .. import selectors, services
-from ..forms import PERIOD_CHOICES, PeriodForm, PermissionFilterForm
-from ..models import AuthorizationStatus
+from ..forms.manage_permissions import PERIOD_CHOICES, PeriodForm, PermissionFilterForm
+from ..guards import get_scoped_or_404, log_denied, managed_organizations, manager_required
 
 PAGE_SIZE = 50
 RENEWABLE = (AuthorizationStatus.PENDING, AuthorizationStatus.ACTIVE)

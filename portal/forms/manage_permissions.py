@@ -3,10 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from authorizations.models import AuthorizationStatus
+from authorizations.selectors import users_linked_to
 from reconi.levels import AssuranceLevel
-
-from .models import AuthorizationStatus
-from .selectors import users_linked_to
 
 PERIOD_CHOICES = [(1, _("1 year")), (3, _("3 years")), (5, _("5 years"))]
 PERIOD_ERROR = _("Choose a period of 1, 3 or 5 years.")

@@ -1,4 +1,4 @@
-"""View guards shared by the apps: who may open the Manage tab, and scoped lookups.
+"""View guards of the pages: who may open the Manage tab, step-up checks, and scoped lookups.
 
 Rights are read from the database on every request (nothing is cached in the
 session), so a withdrawn manager role fails on the very next request.
@@ -6,10 +6,7 @@ session), so a withdrawn manager role fails on the very next request.
 
 import functools
 import logging
-import time
 
-from allauth.account.internal.flows.login import get_authentication_records
-from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -19,7 +16,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from organizations.models import Membership, Organization
+from reconi.authentication import authenticated_within, mfa_enabled
 from reconi.levels import AssuranceLevel
 
 security_log = logging.getLogger("reconi.security")
@@ -28,19 +27,19 @@ security_log = logging.getLogger("reconi.security")
 STEP_UP_SECONDS = 300
 
 
-def second_factor_used(request, within: int | None = None) -> bool:
-    """Did this session pass a second factor (at login, or within ``within`` seconds)?"""
-    records = get_authentication_records(request, request.user)
-    now = time.time()
-    return any(
-        record.get("method") == "mfa" and (within is None or now - record.get("at", 0) <= within) for record in records
-    )
+def confirmed_recently(request) -> bool:
+    """Sensitive steps (signing) ask again: the second factor, or the password for a user without one."""
+    method = "mfa" if mfa_enabled(request.user) else None
+    return authenticated_within(request, STEP_UP_SECONDS, method=method)
+
+
+def reauthenticate_url_name(user) -> str:
+    """allauth's page that asks the user to confirm it is them, with the strongest factor they have."""
+    return "mfa_reauthenticate" if mfa_enabled(user) else "account_reauthenticate"
 
 
 def log_denied(request, what: str, **details) -> None:
     """Record a refused attempt on someone else's object, for support to see."""
-    from audit.services import audit_record
-
     user = request.user if request.user.is_authenticated else None
     security_log.warning("denied %s to %s: %s", what, getattr(user, "email", "anonymous"), details)
     with transaction.atomic():
@@ -67,7 +66,7 @@ def managed_organizations(request):
 
 def _step_up_response(request):
     """Where a manager goes who lacks the second factor their level needs."""
-    if not get_mfa_adapter().is_mfa_enabled(request.user):
+    if not mfa_enabled(request.user):
         messages.warning(request, _("Your manager role needs a second factor. Set up an authenticator app first."))
         return redirect(f"{reverse('mfa_activate_totp')}?{urlencode({'next': request.get_full_path()})}")
     messages.info(request, _("Confirm with your authenticator app to open the Manage tab."))
@@ -88,7 +87,7 @@ def manager_required(view):
         if not levels:
             raise PermissionDenied(_("You are not an authorization manager."))
         highest = AssuranceLevel.highest(levels)
-        if AssuranceLevel.needs_second_factor(highest) and not second_factor_used(request):
+        if AssuranceLevel.needs_second_factor(highest) and not authenticated_within(request, method="mfa"):
             return _step_up_response(request)
         return view(request, *args, **kwargs)
 

@@ -4,10 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization
-from users.forms import ManagedOrganizationField
+from requests_app.models import Request
+from requests_app.services import linkable_users
 
-from .models import Request
-from .services import linkable_users
+from .manage_users import ManagedOrganizationField
 
 
 class RequestFilterForm(forms.Form):

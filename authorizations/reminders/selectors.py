@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, OuterRef
 
-from authorizations.models import Authorization
+from notifications.models import RenewalReminder
 from organizations.models import Membership
 from reconi.levels import AssuranceLevel
 from users.models import Means, User
 
-from .models import RenewalReminder
+from ..models import Authorization
 
 Stage = RenewalReminder.Stage
 Target = RenewalReminder.Target

@@ -3,15 +3,15 @@
 from dataclasses import dataclass
 
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from authorizations import selectors
+from authorizations.models import AuthorizationStatus
 from reconi.levels import AssuranceLevel
-from reconi.permissions import manager_required
 
-from .. import selectors
-from ..models import AuthorizationStatus
+from ..guards import manager_required
 
 INACTIVE = (AuthorizationStatus.EXPIRED, AuthorizationStatus.REVOKED)
 
@@ -43,11 +43,8 @@ class Bar:
     new_year: bool
 
 
-def _url(name: str, **params) -> str | None:
-    try:
-        base = reverse(name)
-    except NoReverseMatch:  # a page another part of the project has not shipped yet
-        return None
+def _url(name: str, **params) -> str:
+    base = reverse(name)
     params = {key: value for key, value in params.items() if value not in (None, "")}
     return f"{base}?{urlencode(params)}" if params else base
 

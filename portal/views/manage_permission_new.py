@@ -19,22 +19,20 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from authorizations.models import Authorization, Service, ServiceProvider
+from authorizations.selectors import service_provider_search, service_search, user_search
+from authorizations.services import authorization_grant
 from organizations.models import Membership, Organization
-from reconi.permissions import log_denied, manager_required
 from users.models import User
 
-from ..forms import USER_SELECT_LIMIT
-from ..models import Authorization, Service, ServiceProvider
-from ..selectors import service_provider_search, service_search, user_search
-from ..services import authorization_grant
-from ..wizard_forms import (
+from ..forms.manage_permission_new import (
     AddLineForm,
     ConfirmForm,
     LevelStepForm,
@@ -43,6 +41,8 @@ from ..wizard_forms import (
     UserStepForm,
     service_refusal,
 )
+from ..forms.manage_permissions import USER_SELECT_LIMIT
+from ..guards import log_denied, manager_required
 
 SESSION_KEY = "permission_wizards"
 MAX_WIZARDS = 5  # wizards kept per session; the oldest is dropped
@@ -232,18 +232,7 @@ def _resolve(request, data) -> Wizard:
 
 def _link_request_url(*, user, organization) -> str:
     """Where a link request for ``user`` at ``organization`` starts (the requests pages)."""
-    try:
-        base = reverse("request_new")
-    except NoReverseMatch:
-        base = reverse("manage_overview") + "requests/new/"
-    return f"{base}?{urlencode({'user': user.pk, 'organization': organization.pk})}"
-
-
-def _after_confirm_url() -> str:
-    try:
-        return reverse("permission_list")
-    except NoReverseMatch:
-        return reverse("manage_overview")
+    return f"{reverse('request_new')}?{urlencode({'user': user.pk, 'organization': organization.pk})}"
 
 
 def _review_url(key: str) -> str:
@@ -429,7 +418,7 @@ def _confirm(request):
         ngettext("%(count)d authorization was granted.", "%(count)d authorizations were granted.", len(lines))
         % {"count": len(lines)},
     )
-    return redirect(_after_confirm_url())
+    return redirect("permission_list")
 
 
 def _grant_all(request, lines: list[Line], *, years: int) -> bool:

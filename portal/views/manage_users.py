@@ -16,8 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from reconi.permissions import get_scoped_or_404, managed_organizations, manager_required
-from reconi.roles import manager_level_for
+from organizations.roles import manager_level_for
 from requests_app.csv_import import COLUMN_LABELS, COLUMNS, EXAMPLE, CsvFileError, parse_people_csv
 from requests_app.services import (
     means_request_create,
@@ -25,10 +24,11 @@ from requests_app.services import (
     people_check,
     upgrade_request_create,
 )
+from users.models import Means, User
 
-from .forms import CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
-from .models import Means, User
-from .selectors import people_of_managed_organizations
+from ..forms.manage_users import CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
+from ..guards import get_scoped_or_404, managed_organizations, manager_required
+from ..selectors import people_of_managed_organizations
 
 PAGE_SIZE = 50
 SESSION_CSV = "users_add_csv"

@@ -10,13 +10,12 @@ from django import forms
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from authorizations.models import Authorization, Service, ServiceProvider
+from authorizations.selectors import identical_authorization_in_force, wizard_linked_users, wizard_unlinked_users
 from organizations.models import Organization
+from organizations.roles import manager_level_for
 from reconi.levels import AssuranceLevel
-from reconi.roles import manager_level_for
 from users.services import VALID_PERIODS
-
-from .models import Authorization, Service, ServiceProvider
-from .selectors import identical_authorization_in_force, wizard_linked_users, wizard_unlinked_users
 
 
 class OrganizationStepForm(forms.Form):

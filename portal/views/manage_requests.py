@@ -6,10 +6,7 @@ request is a 404.
 """
 
 import logging
-import time
 
-from allauth.account.internal.flows.login import get_authentication_records
-from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -22,18 +19,19 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from reconi.permissions import (
-    STEP_UP_SECONDS,
+from requests_app import services
+from requests_app.models import Request, Signature
+from requests_app.services import SIGNED_KINDS, link_request_create, request_submit
+from requests_app.signing import form_html
+
+from ..forms.manage_requests import CancelForm, LinkRequestForm, RequestFilterForm
+from ..guards import (
+    confirmed_recently,
     get_scoped_or_404,
     managed_organizations,
     manager_required,
-    second_factor_used,
+    reauthenticate_url_name,
 )
-
-from . import services
-from .manage_forms import CancelForm, LinkRequestForm, RequestFilterForm
-from .models import Request, Signature
-from .services import SIGNED_KINDS, link_request_create, request_submit
 
 PAGE_SIZE = 25
 logger = logging.getLogger(__name__)
@@ -114,16 +112,6 @@ def _add_errors(form, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
-def _confirmed_recently(request) -> bool:
-    """Signing asks for the second factor again (or the password, for a manager without one)."""
-    if get_mfa_adapter().is_mfa_enabled(request.user):
-        return second_factor_used(request, within=STEP_UP_SECONDS)
-    now = time.time()
-    return any(
-        now - record.get("at", 0) <= STEP_UP_SECONDS for record in get_authentication_records(request, request.user)
-    )
-
-
 def _reauthenticate(request, url_name: str):
     next_url = reverse("request_detail", kwargs={"pk": request.resolver_match.kwargs["pk"]})
     messages.info(request, _("Confirm it is you, then click “Sign” again."))
@@ -150,10 +138,8 @@ def request_detail(request, pk):
         action = request.POST.get("action")
         try:
             if action == "sign" and signable and not manager_signed:
-                if not _confirmed_recently(request):
-                    if get_mfa_adapter().is_mfa_enabled(request.user):
-                        return _reauthenticate(request, "mfa_reauthenticate")
-                    return _reauthenticate(request, "account_reauthenticate")
+                if not confirmed_recently(request):
+                    return _reauthenticate(request, reauthenticate_url_name(request.user))
                 services.request_sign_as_manager(
                     actor=request.user, request=obj, ip_address=request.META.get("REMOTE_ADDR")
                 )
@@ -186,8 +172,6 @@ def request_detail(request, pk):
         return redirect("request_detail", pk=obj.pk)
 
     try:
-        from .signing import form_html
-
         form_preview = mark_safe(form_html(obj, for_pdf=False))  # noqa: S308 — our own template, autoescaped
     except Exception:  # the preview is a convenience; the page works without it
         logger.exception("form preview of request %s failed", obj.pk)

@@ -1,4 +1,4 @@
-"""A user answers a link request addressed to them (shown on their home page).
+"""My Reconi home: the user's own means and authorizations, and the link requests addressed to them.
 
 Only login is needed; a link request addressed to someone else is a 404 (rule 9).
 """
@@ -6,13 +6,29 @@ Only login is needed; a link request addressed to someone else is a 404 (rule 9)
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from reconi.permissions import get_scoped_or_404
+from authorizations.selectors import authorizations_of_user
 from requests_app.models import Request
 from requests_app.services import link_request_accept, link_request_decline
+from users.selectors import means_of_user
+
+from ..guards import get_scoped_or_404
+
+
+def home(request):
+    return render(
+        request,
+        "users/home.html",
+        {
+            "means_list": means_of_user(user=request.user),
+            "authorizations": authorizations_of_user(user=request.user),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def _own_link(request, pk):

@@ -2,11 +2,14 @@
 
 from django.core.management.base import BaseCommand
 
-from notifications.services import renewal_reminders_send
+from authorizations.reminders.services import renewal_reminders_send
 
 
 class Command(BaseCommand):
-    help = "Send the renewal reminders that are due (rule 14). --dry-run lists them and sends nothing."
+    help = (
+        "Send the renewal reminders that are due: two months, one month and one week before a means or "
+        "authorization expires, each once. --dry-run lists them and sends nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="List what would be sent; change nothing.")

@@ -1,9 +1,0 @@
-from django.urls import path
-
-from . import link_views, views
-
-urlpatterns = [
-    path("", views.home, name="home"),
-    path("links/<int:pk>/accept/", link_views.link_accept, name="link_accept"),
-    path("links/<int:pk>/decline/", link_views.link_decline, name="link_decline"),
-]
