@@ -18,7 +18,32 @@ def navigation(request) -> dict:
             return False
         return managed_organizations(request).exists()
 
-    return {"is_manager": SimpleLazyObject(is_manager), "language_switch_next": _path_in_default_language(request)}
+    return {
+        "is_manager": SimpleLazyObject(is_manager),
+        "language_switch_next": _path_in_default_language(request),
+        "manage_tab": _manage_tab(request),
+    }
+
+
+# The Manage tab's sub-pages, each shown as a tab on every Manage page: (path prefix, tab).
+MANAGE_TABS = [
+    ("/manage/permissions/", "permissions"),
+    ("/manage/users/", "users"),
+    ("/manage/requests/", "requests"),
+    ("/manage/", "overview"),
+]
+
+
+def _manage_tab(request) -> str | None:
+    """Which Manage tab the page belongs to, or None outside the Manage tab."""
+    path = getattr(request, "path_info", "") or ""
+    language = get_language_from_path(path)
+    if language:
+        path = "/" + path.removeprefix(f"/{language}/")
+    for prefix, tab in MANAGE_TABS:
+        if path.startswith(prefix):
+            return tab
+    return None
 
 
 def _path_in_default_language(request) -> str:

@@ -9,6 +9,7 @@ consent in the signature dictionary and a visible stamp in their signature box.
 """
 
 import datetime
+import functools
 import hashlib
 import io
 import logging
@@ -26,7 +27,11 @@ PX_TO_PT = 0.75  # WeasyPrint lays out in CSS px (1/96 in); PDF user space is 1/
 SIGNATURE_BOX_PREFIX = "sigbox-"
 
 _lock = threading.Lock()
-_signer_cache: dict[tuple[str, str, float, float], object] = {}
+_signer_cache: dict[tuple, tuple[object, int]] = {}
+
+# Signed attributes of a PAdES CMS (content type, digest, signing certificate reference,
+# algorithm protection) plus the ASN.1 framing: a few hundred bytes; room for growth.
+SIGNED_ATTRIBUTES_ROOM = 4096
 
 
 def sha256(data: bytes) -> str:
@@ -186,24 +191,73 @@ def _create_dev_certificate(key_path: Path, cert_path: Path) -> None:
     logger.warning("Created a self-signed development signing certificate at %s", cert_path)
 
 
-def _signer():
+def signature_room(signer) -> int:
+    """Bytes to reserve in the PDF for one CMS signature (hex: two characters a byte).
+
+    Sized from what the CMS embeds: every certificate of the signer's chain, the
+    signature value (at most twice the key size, for ECDSA's encoding) and the signed
+    attributes. Reserving it up front spares pyHanko a trial signature per document
+    just to measure it; the zero padding that is left costs a few kilobytes.
+    """
+    certificates = {certificate.dump() for certificate in (signer.signing_cert, *signer.cert_registry)}
+    signature = 2 * ((signer.signing_cert.public_key.bit_size + 7) // 8)
+    return 2 * (sum(len(der) for der in certificates) + signature + SIGNED_ATTRIBUTES_ROOM)
+
+
+@functools.cache
+def _portal_signer_class():
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from pyhanko.sign import signers
+
+    class PortalSigner(signers.SimpleSigner):
+        """A SimpleSigner that parses its private key once.
+
+        pyHanko parses (and for RSA validates) the key on every signature: 0.1-0.2 s
+        each, as much as the rest of the signing. The two mechanisms a signing
+        certificate uses in practice are done here with the parsed key; any other is
+        left to pyHanko.
+        """
+
+        _private_key = None
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+            if mechanism not in ("rsassa_pkcs1v15", "ecdsa"):
+                return super().sign_raw(data, digest_algorithm)
+            if self._private_key is None:
+                self._private_key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+            digest = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}[digest_algorithm]()
+            if mechanism == "ecdsa":
+                return self._private_key.sign(data, ec.ECDSA(digest))
+            return self._private_key.sign(data, padding.PKCS1v15(), digest)
+
+    return PortalSigner
+
+
+def _signer_and_room():
     from pyhanko.sign import signers
 
     key_path, cert_path = ensure_signing_certificate()
-    cache_key = (str(key_path), str(cert_path), key_path.stat().st_mtime, cert_path.stat().st_mtime)
-    signer = _signer_cache.get(cache_key)
-    if signer is None:
-        signer = signers.SimpleSigner.load(str(key_path), str(cert_path))
-        if signer is None:
+    chain = settings.SIGNING_CHAIN_FILE
+    cache_key = (str(key_path), str(cert_path), key_path.stat().st_mtime, cert_path.stat().st_mtime, chain)
+    cached = _signer_cache.get(cache_key)
+    if cached is None:
+        loaded = signers.SimpleSigner.load(str(key_path), str(cert_path), ca_chain_files=(chain,) if chain else None)
+        if loaded is None:
             raise ImproperlyConfigured(f"Cannot load the signing key {key_path} and certificate {cert_path}.")
+        signer = _portal_signer_class()(
+            signing_cert=loaded.signing_cert, signing_key=loaded.signing_key, cert_registry=loaded.cert_registry
+        )
+        cached = (signer, signature_room(signer))
         _signer_cache.clear()
-        _signer_cache[cache_key] = signer
-    return signer
+        _signer_cache[cache_key] = cached
+    return cached
 
 
 def portal_certificate():
     """The portal's certificate (asn1crypto), the trust root for verification."""
-    return _signer().signing_cert
+    return _signer_and_room()[0].signing_cert
 
 
 # --- Signing ---------------------------------------------------------------------------------------------------
@@ -252,9 +306,10 @@ def sign_pdf(
         border_width=0,
         background=None,
     )
-    pdf_signer = signers.PdfSigner(meta, signer=_signer(), stamp_style=style, new_field_spec=new_field_spec)
+    signer, room = _signer_and_room()
+    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, new_field_spec=new_field_spec)
     out = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=out)
+    pdf_signer.sign_pdf(writer, output=out, bytes_reserved=room)
     return out.getvalue()
 
 

@@ -1,18 +1,17 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from reconi import views
+from users.views import language_switch
 
 # Staff log in through allauth (rate limits, second factor), never the admin's own form.
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("i18n/setlang/", language_switch, name="set_language"),
 ]
 
 urlpatterns += i18n_patterns(
@@ -20,6 +19,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("", include("requests_app.urls")),
     path("", include("portal.urls")),
+    path("", include("users.urls")),
     prefix_default_language=False,
 )
 

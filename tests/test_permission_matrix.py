@@ -49,6 +49,7 @@ MATRIX: dict[str, Case] = {
     "healthz": Case(expect=everyone(200)),
     "set_language": Case(method="post", data=lambda w: {"language": "en", "next": "/"}, expect=everyone(302)),
     "home": Case(expect=signed_in(200)),
+    "profile": Case(expect=signed_in(200)),
     "manage_overview": Case(expect=MANAGER_ONLY),
     "permission_new": Case(expect=MANAGER_ONLY),
     "permission_list": Case(expect=MANAGER_ONLY),

@@ -395,9 +395,9 @@ def assert_no_english(html: str):
 
 def test_manager_header_is_dutch_by_default(client, anna):
     login(client, anna)
-    html = client.get("/").content.decode()
+    html = client.get("/manage/").content.decode()
     assert '<html lang="nl">' in html
-    nav = html[html.index("<header") : html.index("</header>")]
+    nav = html[html.index("<header") : html.index("</nav>", html.index('data-testid="manage-tabs"'))]
     for word in ("Home", "Beheren", "Overzicht", "Machtigingen", "Gebruikers", "Aanvragen", "Uitloggen"):
         assert re.search(rf">\s*(<i [^>]*></i>\s*)?{word}\s*<", nav), f"{word!r} missing from the Dutch header"
     for word in ("Manage", "Permissions", "Users", "Requests", "Log out", "Voorpagina"):
@@ -406,9 +406,9 @@ def test_manager_header_is_dutch_by_default(client, anna):
 
 def test_manager_header_is_english_under_en(client, anna):
     login(client, anna)
-    html = client.get("/en/").content.decode()
+    html = client.get("/en/manage/").content.decode()
     assert '<html lang="en">' in html
-    nav = html[html.index("<header") : html.index("</header>")]
+    nav = html[html.index("<header") : html.index("</nav>", html.index('data-testid="manage-tabs"'))]
     for word in ("Home", "Manage", "Overview", "Permissions", "Users", "Requests", "Log out"):
         assert re.search(rf">\s*(<i [^>]*></i>\s*)?{word}\s*<", nav), f"{word!r} missing from the English header"
     assert "Beheren" not in nav and "Machtigingen" not in nav

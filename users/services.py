@@ -90,3 +90,18 @@ def means_upgrade(
         data={"owner": means.owner.email, "from": old, "to": level, "identity_check": identity_check or {}},
     )
     return means
+
+
+@transaction.atomic
+def user_language_set(*, actor: User, language: str) -> bool:
+    """The language of the person's interface after login, emails and PDFs. True when it changed."""
+    if language not in User.Language.values:
+        raise ValidationError({"language": _("Choose Dutch or English.")}, code="invalid_language")
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if user.language == language:
+        return False
+    previous, user.language = user.language, language
+    user.save(update_fields=["language"])
+    actor.language = language
+    audit_record(actor=actor, action="user.language_set", obj=user, data={"from": previous, "to": language})
+    return True

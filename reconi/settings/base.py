@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "users.language.PreferredLanguageMiddleware",
 ]
 
 ROOT_URLCONF = "reconi.urls"
@@ -118,7 +119,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Nederlands")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The portal's catalogue first; then formal Dutch for allauth's texts (above allauth's own).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "overrides"]
 FORMAT_MODULE_PATH = ["reconi.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Amsterdam"
@@ -172,6 +174,8 @@ CELERY_BEAT_SCHEDULE = {
 # PDF signing: a self-signed development certificate under var/ unless configured.
 SIGNING_KEY_FILE = env_str("SIGNING_KEY_FILE", str(VAR_DIR / "signing" / "key.pem"))
 SIGNING_CERT_FILE = env_str("SIGNING_CERT_FILE", str(VAR_DIR / "signing" / "cert.pem"))
+# The intermediate certificates (PEM, any number) embedded in every signature; empty for a self-signed one.
+SIGNING_CHAIN_FILE = env_str("SIGNING_CHAIN_FILE", "")
 SIGNING_DEV_CERT_AUTOCREATE = True
 
 LOGGING = {

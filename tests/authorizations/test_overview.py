@@ -212,3 +212,14 @@ def test_overview_links_to_becoming_an_authorization_manager(client, anna):
     login(client, anna)
     html = client.get(reverse("manage_overview")).content.decode()
     assert f'href="{reverse("become_manager")}"' in html
+
+
+def test_chart_geometry_is_plain_svg_numbers_in_dutch(manager, data, org):
+    """Dutch formats 10.8 as "10,8"; SVG accepts only "10.8" (the chart was empty in Dutch)."""
+    html = manager.get("/manage/").content.decode()
+
+    svg = html[html.index("<svg") : html.index("</svg>")].replace('width="100%"', "")
+    numbers = re.findall(r'\s(?:x|y|x1|x2|y1|y2|width|height)="([^"]*)"', svg)
+    assert numbers
+    assert all(re.fullmatch(r"-?\d+(\.\d+)?", number) for number in numbers), numbers
+    assert 'viewBox="0 0 720 220"' in svg

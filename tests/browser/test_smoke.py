@@ -1,9 +1,9 @@
-"""The demo manager logs in with password and authenticator code and sees the Manage menu."""
+"""The demo manager logs in with password and authenticator code and reaches every Manage tab."""
 
 from tests.browser.conftest import log_in
 
 
-def test_demo_manager_logs_in_with_totp_and_sees_manage_menu(page):
+def test_demo_manager_logs_in_with_totp_and_sees_manage_tabs(page):
     log_in(page, "anna.dejong@voorbeeld-bv1.nl")
     page.shots("home")
     assert page.url.endswith("/"), page.url
@@ -11,10 +11,16 @@ def test_demo_manager_logs_in_with_totp_and_sees_manage_menu(page):
     assert menu.is_visible()
     assert menu.inner_text().strip() == "Beheren"
     menu.click()
-    page.shots("manage_menu_open")
-    entries = page.locator("[aria-labelledby=manage-menu] a")
-    assert {"Machtigingen", "Gebruikers", "Aanvragen"} <= {entry.strip() for entry in entries.all_inner_texts()}
-    page.locator("[aria-labelledby=manage-menu] a[href='/manage/permissions/']").click()
+    page.wait_for_url("**/manage/")
+    tabs = page.locator("[data-testid=manage-tabs] a")
+    assert [tab.strip() for tab in tabs.all_inner_texts()] == ["Overzicht", "Machtigingen", "Gebruikers", "Aanvragen"]
+    page.shots("overview_tabs")
+    for href, name in [("/manage/users/", "Gebruikers"), ("/manage/requests/", "Aanvragen")]:
+        page.locator(f"[data-testid=manage-tabs] a[href='{href}']").click()
+        page.wait_for_url(f"**{href}")
+        current = page.locator("[data-testid=manage-tabs] a[aria-current=page]")
+        assert current.inner_text().strip() == name
+    page.locator("[data-testid=manage-tabs] a[href='/manage/permissions/']").click()
     page.wait_for_url("**/manage/permissions/")
     page.shots("permissions")
     assert page.locator("[data-testid=permission-row]").count() > 0
