@@ -11,7 +11,7 @@ and one manager (guardian permission, manager role, EH3 means — as manager_app
 leaves it). Then, with Django's test Client logged in as that manager (second factor
 recorded as allauth does), each page is fetched once to warm up, five times timed
 (median), and once more inside CaptureQueriesContext to count its SQL queries.
-DESIGN.md section 6: the number of queries per page must not grow with the data.
+The number of queries per page must not grow with the data.
 """
 
 import argparse

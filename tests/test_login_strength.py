@@ -1,4 +1,4 @@
-"""Issue 3 item 9 and DESIGN.md section 7: the Manage tab needs the login strength
+"""The security baseline (docs/rules.md): the Manage tab needs the login strength
 of the manager's level, and rights are read afresh on every request."""
 
 import pytest

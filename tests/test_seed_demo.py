@@ -1,4 +1,4 @@
-"""seed_demo: the demo of DESIGN.md section 5, idempotent, never in production."""
+"""seed_demo: the demo of docs/contract.md ("Demo data"), idempotent, never in production."""
 
 import datetime
 

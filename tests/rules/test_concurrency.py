@@ -1,4 +1,4 @@
-"""DESIGN.md section 7: writes that can race lock their row, so that ten
+"""The security baseline (docs/rules.md): writes that can race lock their row, so that ten
 simultaneous clicks give one change (and one audit event)."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Demo data of DESIGN.md section 5. Idempotent: a second run changes nothing.
+"""The demo data of docs/contract.md ("Demo data"). Idempotent: a second run changes nothing.
 
 Everything that carries a rule goes through the services (organisations,
 representatives, links, means, manager roles, authorizations), with the demo
