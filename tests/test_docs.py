@@ -81,9 +81,8 @@ def _is_task_or_permission(dotted: str) -> bool:
 
 def _resolves(dotted: str) -> bool:
     """``app.module.function`` (or a module, ``Class.method``, a Celery task or a permission) exists."""
-    if _is_module(dotted) or _is_task_or_permission(
-        dotted
-    ):  # settings modules are not imported: production ones check the environment
+    # Modules are found as files, not imported: the production settings check the environment.
+    if _is_module(dotted) or _is_task_or_permission(dotted):
         return True
     parts = dotted.split(".")
     for split in range(len(parts), 0, -1):
