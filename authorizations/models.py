@@ -38,6 +38,11 @@ class Service(models.Model):
     service_id = models.CharField(_("service id"), max_length=100, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
     minimum_level = models.CharField(_("minimum level"), max_length=4, choices=AssuranceLevel)
+    refuses_branch_restriction = models.BooleanField(
+        _("refuses branch restrictions"),
+        default=False,
+        help_text=_("The service cannot tell branches apart: its authorizations apply to the whole organisation."),
+    )
 
     class Meta:
         verbose_name = _("service")

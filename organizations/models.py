@@ -131,6 +131,13 @@ class Representative(models.Model):
     date_of_birth = models.DateField(_("date of birth"))
     authority = models.CharField(_("authority"), max_length=10, choices=Authority)
     extract_date = models.DateField(_("KvK extract date"))
+    language = models.CharField(
+        _("language"),
+        max_length=2,
+        choices=settings.LANGUAGES,
+        default="nl",
+        help_text=_("The language of the emails the representative receives."),
+    )
 
     class Meta:
         verbose_name = _("representative")
@@ -183,3 +190,26 @@ class Membership(models.Model):
     @property
     def is_manager(self) -> bool:
         return bool(self.manager_level) and self.manager_until >= timezone.localdate()
+
+
+class Branch(models.Model):
+    """A known branch (vestiging) of an organisation; an authorization may be restricted to one."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="branches"
+    )
+    number = models.CharField(_("branch number"), max_length=12, validators=[branch_validator])
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+        ordering = ["organization", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="branch_unique_per_organization"),
+            models.CheckConstraint(condition=Q(number__regex=r"^[0-9]{12}$"), name="branch_number_12_digits"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}".strip()

@@ -7,11 +7,20 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.services import audit_record
+from notifications.services import email_queue
 from reconi.levels import AssuranceLevel
 from reconi.roles import is_support, require_support
 from users.models import Means, User
+from users.rules import (
+    VALID_PERIODS,
+    manager_may_renew_refusal,
+    means_renewal_refusal,
+    means_renewed_meanwhile_refusal,
+    renewal_end,
+)
 
 from .models import Membership, Organization, Representative
+from .roles import manager_level_over
 
 MANAGE_PERMISSION = "organizations.manage_organization"
 
@@ -189,3 +198,108 @@ def representative_add(
         data={"name": name, "authority": authority},
     )
     return representative
+
+
+# Means renewed by a manager of the holder (or by support) -----------------------------------------
+
+
+def _raise(refusal) -> None:
+    if refusal is not None:
+        raise ValidationError(refusal.message, code=refusal.code)
+
+
+def means_extend(
+    *,
+    actor: User,
+    means: Means,
+    years: int,
+    seen_valid_until: datetime.date,
+    organization=None,
+    request_number: str | None = None,
+) -> Means:
+    """Renew one means (rule 5): lock its row, re-read it, check, extend, audit, tell the holder.
+
+    For support (fulfilling a signed renewal request) and for a manager of the
+    holder at or above the means' level. The caller's transaction holds the lock;
+    a means whose end date moved since ``seen_valid_until`` is not renewed again.
+    """
+    means = Means.objects.select_for_update(of=("self",)).select_related("owner").get(pk=means.pk)
+    if not is_support(actor):
+        manager_level, managed = manager_level_over(actor=actor, owner=means.owner)
+        _raise(manager_may_renew_refusal(manager_level=manager_level, means=means))
+        organization = organization or managed
+    today = timezone.localdate()
+    _raise(means_renewed_meanwhile_refusal(means=means, seen_valid_until=seen_valid_until))
+    _raise(means_renewal_refusal(means=means, years=years, today=today))
+    old_until = means.valid_until
+    means.valid_until = renewal_end(valid_until=old_until, years=years, today=today)
+    means.save(update_fields=["valid_until"])
+    audit_record(
+        actor=actor,
+        action="means.renew",
+        obj=means,
+        organization=organization,
+        data={
+            "owner": means.owner.email,
+            "level": means.level,
+            "years": years,
+            "from": old_until.isoformat(),
+            "to": means.valid_until.isoformat(),
+            "request": request_number or "",
+        },
+    )
+    email_queue(
+        kind="means_renewed",
+        to=means.owner,
+        context={
+            "name": means.owner.get_short_name(),
+            "level": means.level,
+            "type": means.get_type_display(),
+            "valid_until": means.valid_until,
+            "years": years,
+        },
+        dedupe_key=f"means_renewed:{means.pk}:{means.valid_until.isoformat()}",
+    )
+    return means
+
+
+@transaction.atomic(durable=True)
+def means_renew_bulk(*, actor: User, selection: dict[int, datetime.date], years: int) -> list[Means]:
+    """A manager renews several means in one go, all or nothing.
+
+    ``selection`` maps each means id to the end date the manager saw on the
+    preview; a row renewed meanwhile (a double submit) refuses the whole batch.
+    Rows are locked in id order so two batches cannot deadlock.
+    """
+    if isinstance(years, bool) or years not in VALID_PERIODS:
+        raise ValidationError({"period": _("Choose a period of 1, 3 or 5 years.")}, code="invalid_period")
+    if not selection:
+        raise ValidationError(_("Select the means you want to renew first."), code="empty")
+    found = list(
+        Means.objects.select_for_update(of=("self",)).select_related("owner").filter(pk__in=selection).order_by("pk")
+    )
+    if len(found) != len(selection):
+        raise PermissionDenied("A selected means does not exist.")
+    today = timezone.localdate()
+    problems = []
+    checked = []
+    for means in found:
+        manager_level, organization = manager_level_over(actor=actor, owner=means.owner)
+        if manager_level is None:
+            raise PermissionDenied("A selected means belongs to someone outside your organisations.")
+        refusal = (
+            manager_may_renew_refusal(manager_level=manager_level, means=means)
+            or means_renewed_meanwhile_refusal(means=means, seen_valid_until=selection[means.pk])
+            or means_renewal_refusal(means=means, years=years, today=today)
+        )
+        if refusal is not None:
+            problems.append(_("%(person)s: %(problem)s") % {"person": means.owner, "problem": refusal.message})
+        checked.append((means, organization))
+    if problems:
+        raise ValidationError([*problems, _("Nothing was renewed.")], code="not_renewed")
+    return [
+        means_extend(
+            actor=actor, means=means, years=years, seen_valid_until=selection[means.pk], organization=organization
+        )
+        for means, organization in checked
+    ]

@@ -13,6 +13,7 @@ from .views import (
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("means/<int:pk>/renew/", home.means_renew, name="means_renew"),
     path("links/<int:pk>/accept/", home.link_accept, name="link_accept"),
     path("links/<int:pk>/decline/", home.link_decline, name="link_decline"),
     path("manage/", manage_overview.overview, name="manage_overview"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("manage/users/", manage_users.users_list, name="users_list"),
     path("manage/users/add/", manage_users.users_add, name="users_add"),
     path("manage/users/add/preview/", manage_users.users_add_preview, name="users_add_preview"),
+    path("manage/users/renew-means/", manage_users.users_means_renew, name="users_means_renew"),
     path("manage/users/<int:pk>/upgrade/", manage_users.users_upgrade, name="users_upgrade"),
     path("manage/requests/", manage_requests.request_list, name="request_list"),
     path("manage/requests/new/", manage_requests.request_new, name="request_new"),

@@ -24,7 +24,7 @@ def require_support(actor) -> None:
 
 
 # What the Support group may do. The migrations that created the group
-# (organizations 0003/0004, requests_app 0002, notifications 0002) hold the same
+# (organizations 0003/0004/0007, requests_app 0002, notifications 0002) hold the same
 # lists; a test pins them equal. This copy restores the group after a test flush.
 SUPPORT_PERMISSIONS = {
     "organizations": [
@@ -38,6 +38,9 @@ SUPPORT_PERMISSIONS = {
         "add_membership",
         "change_membership",
         "act_as_support",
+        "view_branch",
+        "add_branch",
+        "change_branch",
     ],
     "users": ["view_user", "add_user", "change_user", "view_means", "add_means", "change_means"],
     "authorizations": [

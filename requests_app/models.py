@@ -38,6 +38,7 @@ class Request(models.Model):
         NEW_AUTHORIZATIONS = "new_authorizations", _("New authorizations")
         LINK_USER = "link_user", _("Link a user to an organisation")
         APPOINT_MANAGER = "appoint_manager", _("Appointment of an authorization manager")
+        MEANS_RENEWAL = "means_renewal", _("Renewal of a means")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -164,7 +165,16 @@ class Request(models.Model):
                 name="request_status_known",
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["new_means", "upgrade", "new_authorizations", "link_user", "appoint_manager"]),
+                condition=Q(
+                    kind__in=[
+                        "new_means",
+                        "upgrade",
+                        "new_authorizations",
+                        "link_user",
+                        "appoint_manager",
+                        "means_renewal",
+                    ]
+                ),
                 name="request_kind_known",
             ),
             models.CheckConstraint(

@@ -11,3 +11,17 @@ def signature_by_document(*, sha256: str) -> Signature | None:
         .order_by("-signed_at")
         .first()
     )
+
+
+def requests_about(*, user) -> list:
+    """Open requests about ``user`` (their renewal, their upgrade, their application to become manager),
+    for their home page until the request ends."""
+    from .models import Request
+
+    return list(
+        Request.objects.filter(subject_user=user, status__in=Request.OPEN_STATUSES)
+        .exclude(kind=Request.Kind.LINK_USER)  # link requests have their own accept/decline block
+        .select_related("organization")
+        .defer("pdf", "signed_pdf")
+        .order_by("-created_at")
+    )

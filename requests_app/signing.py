@@ -147,6 +147,13 @@ def form_context(request: Request, *, signer_blocks: list[dict] | None = None) -
         "form_date": timezone.localdate(),
         "rule_text": "",
     }
+    if request.kind == Request.Kind.MEANS_RENEWAL:
+        context["renewal"] = {
+            "years": payload.get("years") or 0,
+            "valid_until": _date(payload.get("valid_until")),
+            "new_valid_until": _date(payload.get("new_valid_until")),
+            "price": payload.get("price") or "0.00",
+        }
     if request.kind == Request.Kind.LINK_USER and payload.get("from_organization_id"):
         context["from_organization"] = Organization.objects.filter(pk=payload["from_organization_id"]).first()
     if payload.get("signers"):

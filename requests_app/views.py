@@ -226,9 +226,10 @@ def verify(request):
     if request.method == "POST":
         too_large = int(request.META.get("CONTENT_LENGTH") or 0) > MAX_VERIFY_BYTES + 64 * 1024
         if too_large:
-            form = VerifyForm()
-            form.add_error("file", _("The file is larger than 10 MB."))
-            return render(request, "requests_app/signature_verify.html", {"form": form}, status=413)
+            # Refused before the upload is read: an unbound form and the reason (413 Content Too Large).
+            return render(
+                request, "requests_app/signature_verify.html", {"form": VerifyForm(), "too_large": True}, status=413
+            )
         form = VerifyForm(request.POST, request.FILES)
         if form.is_valid():
             content = form.cleaned_data["file"].read()

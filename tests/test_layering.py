@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Lowest first: an app may import the apps before it, never those after it.
-LAYERS = ["reconi", "audit", "users", "organizations", "notifications", "authorizations", "requests_app", "portal"]
+LAYERS = ["reconi", "audit", "notifications", "users", "organizations", "authorizations", "requests_app", "portal"]
 
 # The project: wiring named in settings. May import any app; no app imports it.
 PROJECT_MODULES = (

@@ -27,6 +27,7 @@ class Case:
     kwargs: Callable = lambda world: {}  # noqa: E731
     data: Callable = lambda world: {}  # noqa: E731
     query: str = ""
+    query_of: Callable | None = None
 
 
 def everyone(status):
@@ -78,6 +79,12 @@ MATRIX: dict[str, Case] = {
     "users_list": Case(expect=MANAGER_ONLY),
     "users_add": Case(expect=MANAGER_ONLY),
     "users_add_preview": Case(expect={**MANAGER_ONLY, "manager": NOT_LOGIN, "other_manager": NOT_LOGIN}),
+    # Means lifecycle (issue 12): the holder's own renewal page; managers renew means from Users.
+    "means_renew": Case(
+        kwargs=lambda w: {"pk": w.pim_means.pk},
+        expect={"anonymous": LOGIN, "plain": 200, "manager": 404, "other_manager": 404, "support": 404},
+    ),
+    "users_means_renew": Case(query_of=lambda w: f"?ids={w.bram.pk}", expect=own_object(200)),
     "users_upgrade": Case(kwargs=lambda w: {"pk": w.bram.pk}, expect=own_object(200)),
     "request_list": Case(expect=MANAGER_ONLY),
     "request_new": Case(expect=MANAGER_ONLY),
@@ -155,6 +162,7 @@ def world(anna, bram, daan, pim, support, org, other_org, service_eh2):
             "anna": anna,
             "authorization": authorization,
             "expired": expired,
+            "pim_means": pim.means.get(),
             **_request_objects(anna, pim, org, other_org),
         },
     )
@@ -186,7 +194,7 @@ def test_permission_matrix(client, world, url_name, persona):
     case = MATRIX[url_name]
     if persona != "anonymous":
         login(client, world.personas[persona])
-    url = reverse(url_name, kwargs=case.kwargs(world)) + case.query
+    url = reverse(url_name, kwargs=case.kwargs(world)) + (case.query_of(world) if case.query_of else case.query)
     response = getattr(client, case.method)(url, data=case.data(world))
     expected = case.expect[persona]
     outcome = _outcome(response)

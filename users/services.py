@@ -11,8 +11,9 @@ from reconi.levels import AssuranceLevel
 from reconi.roles import require_support
 
 from .models import Means, User
-
-VALID_PERIODS = (1, 3, 5)
+from .rules import (
+    VALID_PERIODS,
+)
 
 
 def check_period(years: int | str) -> int:

@@ -1,15 +1,12 @@
 """Reads for the reminder job: what is due, and who manages what. Set-based, indexed."""
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, OuterRef
 
 from notifications.models import RenewalReminder
-from organizations.models import Membership
-from reconi.levels import AssuranceLevel
 from users.models import Means, User
 
 from ..models import Authorization
@@ -85,53 +82,3 @@ def reminders_due(*, today: datetime.date) -> list[DueItem]:
         )
         items.extend(DueItem(Target.MEANS.value, stage, m) for m in means)
     return items
-
-
-def managers_of(*, organization_ids, today: datetime.date) -> dict[int, list[User]]:
-    """Working managers per organisation, the three conditions of ``Organization.objects.managed_by``.
-
-    The guardian permission, a manager role that has not ended, and the manager's own
-    active means at the role's level or higher (rule 11) — in three queries for any
-    number of organisations instead of three per manager.
-    """
-    from django.contrib.contenttypes.models import ContentType
-    from guardian.models import UserObjectPermission
-
-    from organizations.models import Organization
-
-    organization_ids = list(organization_ids)
-    if not organization_ids:
-        return {}
-    roles = list(
-        Membership.objects.filter(
-            organization_id__in=organization_ids,
-            manager_level__isnull=False,
-            manager_until__gte=today,
-            user__is_active=True,
-        ).values_list("user_id", "organization_id", "manager_level")
-    )
-    if not roles:
-        return {}
-    permitted = set(
-        UserObjectPermission.objects.filter(
-            permission__codename="manage_organization",
-            content_type=ContentType.objects.get_for_model(Organization),
-            object_pk__in=[str(pk) for pk in organization_ids],
-            user_id__in={user_id for user_id, _, _ in roles},
-        ).values_list("user_id", "object_pk")
-    )
-    means_level = dict(
-        Means.objects.active(today).filter(owner_id__in={u for u, _, _ in roles}).values_list("owner_id", "level")
-    )
-    keep = [
-        (user_id, org_id)
-        for user_id, org_id, level in roles
-        if (user_id, str(org_id)) in permitted
-        and user_id in means_level
-        and AssuranceLevel.is_at_most(level, means_level[user_id])
-    ]
-    users = User.objects.in_bulk({user_id for user_id, _ in keep})
-    result: dict[int, list[User]] = defaultdict(list)
-    for user_id, org_id in sorted(keep, key=lambda pair: (users[pair[0]].email, pair[1])):
-        result[org_id].append(users[user_id])
-    return dict(result)

@@ -23,9 +23,11 @@ from django.utils.translation import gettext, ngettext
 
 from notifications.models import RenewalReminder
 from notifications.services import EmailSpec, email_queue_many, recipient_language
+from organizations.roles import managers_of
+from reconi.bulk import insert_ignoring_conflicts
 from users.models import User
 
-from .selectors import DueItem, managers_of, reminders_due
+from .selectors import DueItem, reminders_due
 
 logger = logging.getLogger("reconi.notifications")
 
@@ -57,7 +59,7 @@ class ReminderRun:
     plan: list[PlannedEmail] = field(default_factory=list)
 
 
-def _claim(items: list[DueItem], run: uuid.UUID) -> list[DueItem]:
+def _claim(items: list[DueItem], run: uuid.UUID, *, fast: bool = True) -> list[DueItem]:
     """Insert a ledger row per reminder; keep the ones this run inserted.
 
     ON CONFLICT DO NOTHING on the unique key: a concurrent run's insert of the same
@@ -78,8 +80,11 @@ def _claim(items: list[DueItem], run: uuid.UUID) -> list[DueItem]:
         ),
         key=lambda row: row.key,
     )
-    RenewalReminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-    mine = set(RenewalReminder.objects.filter(run=run).values_list("key", flat=True))
+    if fast:
+        mine = insert_ignoring_conflicts(RenewalReminder, rows, returning="key")
+    else:
+        RenewalReminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+        mine = set(RenewalReminder.objects.filter(run=run).values_list("key", flat=True))
     return [item for item in items if item.key in mine]
 
 
@@ -197,7 +202,12 @@ def _reminder_context(planned: PlannedEmail, phrases: _Phrases, language: str) -
             row["ask_subject"] = phrases.ask_subject(authorization) if managers else ""
         authorizations.append(row)
     means = [
-        {"means": item.obj, "until": phrases.until(item.obj.valid_until, language)}
+        {
+            "means": item.obj,
+            "until": phrases.until(item.obj.valid_until, language),
+            # The holder's own renewal page (login required, the holder only).
+            "renew_url": settings.PORTAL_BASE_URL + reverse("means_renew", kwargs={"pk": item.obj.pk}),
+        }
         for item in rows
         if item.target == RenewalReminder.Target.MEANS
     ]
@@ -213,11 +223,15 @@ def _reminder_context(planned: PlannedEmail, phrases: _Phrases, language: str) -
     }
 
 
-def renewal_reminders_send(*, today: datetime.date | None = None, dry_run: bool = False) -> ReminderRun:
+def renewal_reminders_send(
+    *, today: datetime.date | None = None, dry_run: bool = False, fast: bool = True
+) -> ReminderRun:
     """One run of the reminder job: claim what is due, queue one email per recipient.
 
     Exactly once per (object, valid_until, stage), also with two runs at once: the
-    claim and the outbox rows commit together, or neither does.
+    claim and the outbox rows commit together, or neither does. The emails are
+    rendered once per shape (``notifications.rendering``); ``fast=False`` renders
+    each one in full and inserts through the ORM, as before, for the benchmark's comparison.
     """
     today = today or timezone.localdate()
     run = ReminderRun()
@@ -225,7 +239,7 @@ def renewal_reminders_send(*, today: datetime.date | None = None, dry_run: bool 
         items = reminders_due(today=today)
         run.due = len(items)
         if not dry_run:
-            items = _claim(items, uuid.uuid4())
+            items = _claim(items, uuid.uuid4(), fast=fast)
         run.claimed = len(items)
         run.plan = _plan(items, today)
         if dry_run:
@@ -238,6 +252,7 @@ def renewal_reminders_send(*, today: datetime.date | None = None, dry_run: bool 
         ):
             with translation.override(language):
                 queued, failed = email_queue_many(
+                    fast=fast,
                     emails=[
                         EmailSpec(
                             planned.kind,
@@ -246,7 +261,7 @@ def renewal_reminders_send(*, today: datetime.date | None = None, dry_run: bool 
                             planned.dedupe_key,
                         )
                         for planned in group
-                    ]
+                    ],
                 )
             run.queued += queued
             run.failed += failed

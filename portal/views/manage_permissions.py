@@ -37,8 +37,13 @@ def _scoped(request):
 def _next_url(request) -> str:
     """Back to where the manager came from (the filtered list), never off-site."""
     candidate = request.POST.get("next") or request.GET.get("next")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # Only a local path: a bare word ("abc") would be taken for a URL name by redirect().
+    if (
+        candidate
+        and candidate.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
     return reverse("permission_list")

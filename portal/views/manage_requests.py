@@ -148,6 +148,14 @@ def request_detail(request, pk):
                 messages.success(
                     request, _("You signed form %(number)s; it was sent to Reconi.") % {"number": obj.number}
                 )
+            elif action == "approve_renewal" and obj.kind == Request.Kind.MEANS_RENEWAL:
+                services.means_renewal_approve(actor=request.user, request=obj)
+                obj.refresh_from_db()
+                messages.success(
+                    request,
+                    _("The means of %(user)s was renewed until %(date)s.")
+                    % {"user": obj.subject_user, "date": obj.payload.get("renewed_until", "")},
+                )
             elif action == "send" and signable and obj.status == Request.Status.DRAFT:
                 services.request_send_for_signature(actor=request.user, request=obj)
                 messages.success(request, _("The representative(s) received a link to sign the form by email."))
@@ -183,6 +191,8 @@ def request_detail(request, pk):
             "obj": obj,
             "signatures": obj.signatures.all(),
             "can_sign": signable and not manager_signed,
+            "can_approve_renewal": obj.kind == Request.Kind.MEANS_RENEWAL
+            and obj.status == Request.Status.AWAITING_SIGNATURE,
             "can_send": signable and obj.status == Request.Status.DRAFT,
             "can_cancel": obj.status
             in (Request.Status.DRAFT, Request.Status.AWAITING_SIGNATURE, Request.Status.SUBMITTED),

@@ -5,18 +5,22 @@ starts from ``Organization.objects.managed_by(request.user)`` (rule 9).
 """
 
 import csv
+import datetime
+import unicodedata
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from organizations.roles import manager_level_for
+from organizations.roles import manager_level_for, manager_level_over
+from organizations.services import means_renew_bulk
 from requests_app.csv_import import COLUMN_LABELS, COLUMNS, EXAMPLE, CsvFileError, parse_people_csv
 from requests_app.services import (
     means_request_create,
@@ -25,9 +29,10 @@ from requests_app.services import (
     upgrade_request_create,
 )
 from users.models import Means, User
+from users.rules import VALID_PERIODS, manager_may_renew_refusal, means_renewable_refusal, renewal_end, renewal_periods
 
-from ..forms.manage_users import CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
-from ..guards import get_scoped_or_404, managed_organizations, manager_required
+from ..forms.manage_users import YEARS_CHOICES, CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
+from ..guards import get_scoped_or_404, log_denied, managed_organizations, manager_required
 from ..selectors import people_of_managed_organizations
 
 PAGE_SIZE = 50
@@ -99,10 +104,18 @@ def _csv_export(people) -> HttpResponse:
     return response
 
 
+# A cell that starts with one of these may be run as a formula. Spreadsheet programs skip
+# leading blanks and read full-width forms ("＝", "＋") as their ASCII twins, so those count too.
+_FORMULA_STARTS = frozenset("=+-@")
+
+
 def _safe(value: str) -> str:
     """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
     value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    first = unicodedata.normalize("NFKC", value[:1])
+    if first[:1] in _FORMULA_STARTS or (first and first.isspace()) or value[:1] in ("\t", "\r", "\n"):
+        return "'" + value
+    return value
 
 
 @manager_required
@@ -296,3 +309,100 @@ def users_upgrade(request, pk):
             )
             return redirect("request_detail", pk=new_request.pk)
     return render(request, "users/user_upgrade.html", {"person": person, "means": means, "form": form})
+
+
+def _ids(values) -> list[int]:
+    ids = set()
+    for value in values:
+        for part in str(value).split(","):
+            if part.strip():
+                ids.add(int(part))  # ValueError: the caller answers 404
+    return sorted(ids)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def users_means_renew(request):
+    """Renew the means of one person or of a selection, digitally: a preview, then one confirmation.
+
+    GET ``ids`` are people of the Users page; the preview posts the means it showed
+    (``means``) with the end date shown for each (``until-<id>``), so a second
+    submit of the same page renews nothing twice.
+    """
+    people = User.objects.filter(memberships__organization__in=managed_organizations(request)).distinct()
+    today = timezone.localdate()
+    try:
+        if request.method == "POST":
+            means_ids = _ids(request.POST.getlist("means"))
+            selection = list(
+                Means.objects.filter(pk__in=means_ids, owner__in=people).select_related("owner").order_by("pk")
+            )
+            if len(selection) != len(means_ids):
+                log_denied(request, "users.means", pk=",".join(map(str, means_ids)))
+                raise Http404
+        else:
+            person_ids = _ids(request.GET.getlist("ids"))
+            found = list(people.filter(pk__in=person_ids))
+            if len(found) != len(person_ids):
+                log_denied(request, "users.user", pk=",".join(map(str, person_ids)))
+                raise Http404
+            selection = [
+                means
+                for person in found
+                if (means := Means.objects.filter(owner=person, status=Means.Status.ACTIVE).first()) is not None
+            ]
+    except ValueError:
+        raise Http404 from None
+    if not selection:
+        messages.warning(request, _("Select users with a means to renew first."))
+        return redirect("users_list")
+
+    rows, not_renewable = [], []
+    for means in sorted(selection, key=lambda m: (m.valid_until, str(m.owner))):
+        manager_level, _organization = manager_level_over(actor=request.user, owner=means.owner)
+        refusal = manager_may_renew_refusal(manager_level=manager_level, means=means) or means_renewable_refusal(means)
+        if refusal is not None:
+            not_renewable.append((means, refusal.message))
+            continue
+        fits = renewal_periods(valid_until=means.valid_until, today=today)
+        ends = [
+            (years, renewal_end(valid_until=means.valid_until, years=years, today=today)) for years in VALID_PERIODS
+        ]
+        rows.append({"means": means, "ends": ends, "fits": fits})
+
+    errors = []
+    chosen = None
+    if request.method == "POST":
+        chosen = request.POST.get("period", "")
+        if not_renewable:
+            errors.append(_("Some of the selected means cannot be renewed by you; nothing was renewed."))
+        elif chosen not in {str(years) for years in VALID_PERIODS}:
+            errors.append(_("Choose a period of 1, 3 or 5 years."))
+        else:
+            try:
+                seen = {means.pk: datetime.date.fromisoformat(request.POST[f"until-{means.pk}"]) for means in selection}
+            except (KeyError, ValueError):
+                raise Http404 from None
+            try:
+                renewed = means_renew_bulk(actor=request.user, selection=seen, years=int(chosen))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                messages.success(
+                    request,
+                    ngettext("%(count)d means renewed.", "%(count)d means renewed.", len(renewed))
+                    % {"count": len(renewed)},
+                )
+                return redirect("users_list")
+    return render(
+        request,
+        "users/user_means_renew.html",
+        {
+            "rows": rows,
+            "not_renewable": not_renewable,
+            "errors": errors,
+            "period_choices": YEARS_CHOICES,
+            "chosen": chosen or "1",
+            "today": today,
+        },
+    )

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("RECONI_VAR_DIR", BASE_DIR / "var"))
+CACHE_TABLE = "reconi_cache"
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -42,6 +43,30 @@ def database_config() -> dict:
             "OPTIONS": {"timeout": 20},
         }
     return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+
+
+def cache_config() -> dict:
+    """One cache shared by every process: rate limits and TOTP replay protection hold across workers.
+
+    CACHE_URL=redis://host:6379/1 uses Redis (production); unset, the database holds the
+    cache (table ``reconi_cache``, made by ``manage.py createcachetable``), which every
+    process of a zero-setup run shares too. A per-process memory cache is never the default.
+    """
+    url = os.environ.get("CACHE_URL")
+    if url and url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "reconi"),
+            # A frozen Redis must not hang a login: fail fast instead.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    if url:
+        raise ValueError(f"CACHE_URL must be a redis:// URL, not {url!r}")
+    return {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": CACHE_TABLE,
+    }
 
 
 def email_config() -> dict:

@@ -10,6 +10,7 @@ notifications outbox.
 - ``signatures``: the form as PDF, signing it, handing it to support;
 - ``appointments``: "Become an authorization manager";
 - ``means``: new means and upgrades asked for by a manager;
+- ``renewals``: a holder renews their means (manager approves, or representative signs and support fulfils);
 - ``links``: linking a user to another organisation;
 - ``support``: support's queue (identity check, approve, reject, fulfil, resend).
 """
@@ -30,6 +31,12 @@ from .checks import (
 from .core import request_cancel, request_create
 from .links import link_request_accept, link_request_create, link_request_decline, linkable_users
 from .means import means_request_create, means_request_create_bulk, upgrade_request_create
+from .renewals import (
+    means_renewal_approve,
+    means_renewal_request_create,
+    open_renewal_for,
+    renewal_approvers,
+)
 from .signatures import (
     SIGNED_KINDS,
     request_send_for_signature,
@@ -54,6 +61,10 @@ __all__ = [
     "linkable_users",
     "means_request_create",
     "means_request_create_bulk",
+    "means_renewal_approve",
+    "means_renewal_request_create",
+    "open_renewal_for",
+    "renewal_approvers",
     "missing_identity_checks",
     "needs_identity_check",
     "organization_has_manager",

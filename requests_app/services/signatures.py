@@ -29,6 +29,8 @@ from .checks import organization_has_manager
 from .core import _audit, _locked, _require_manager, _revoke_open_tokens, _transition, _url_in
 
 SIGNED_KINDS = (Request.Kind.NEW_MEANS, Request.Kind.UPGRADE, Request.Kind.NEW_AUTHORIZATIONS)
+# Signed by the representative (no manager to approve it), never by a manager: a manager approves instead.
+REPRESENTATIVE_SIGNED_KINDS = (Request.Kind.MEANS_RENEWAL,)
 
 
 @transaction.atomic
@@ -213,6 +215,8 @@ def request_sign_as_manager(*, actor: User, request: Request, ip_address: str | 
 def _not_for_appointments(request: Request) -> None:
     if request.kind == Request.Kind.APPOINT_MANAGER:
         raise PermissionDenied("A manager cannot appoint a manager.")
+    if request.kind in REPRESENTATIVE_SIGNED_KINDS:
+        raise PermissionDenied("A manager approves a means renewal instead of signing it.")
 
 
 def _record_signature(

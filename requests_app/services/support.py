@@ -123,6 +123,8 @@ def _email_decision(request: Request, *, resend: bool = False) -> None:
     manager = request.created_by
     if manager is None:
         return
+    # A holder who asked to renew their own means follows it on the home page, not in Manage.
+    detail = ("home", {}) if request.kind == Request.Kind.MEANS_RENEWAL else ("request_detail", {"pk": request.pk})
     _email_about(
         request,
         kind="request_decided",
@@ -132,7 +134,7 @@ def _email_decision(request: Request, *, resend: bool = False) -> None:
         status=request.status,
         status_label=request.get_status_display(),
         rejection_reason=request.rejection_reason,
-        detail_url=_url_for(manager, "request_detail", pk=request.pk),
+        detail_url=_url_for(manager, detail[0], **detail[1]),
     )
 
 
@@ -260,6 +262,10 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
         results = {"means": means.pk, "level": request.level}
     elif request.kind == Request.Kind.LINK_USER:
         membership_link(actor=actor, user=request.subject_user, organization=organization)
+    elif request.kind == Request.Kind.MEANS_RENEWAL:
+        from .renewals import renewal_carry_out
+
+        results = renewal_carry_out(actor=actor, request=request)
     elif request.kind == Request.Kind.NEW_AUTHORIZATIONS:
         granted = []
         for item in request.payload.get("authorizations", []):

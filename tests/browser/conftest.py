@@ -66,8 +66,19 @@ def page(browser, live_server, demo, request):
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.shots = Screenshots(page, request.node.name)
+    # The Content-Security-Policy (no inline script or style) must block nothing the pages use.
+    csp_errors = []
+    page.on(
+        "console",
+        lambda message: (
+            csp_errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert csp_errors == [], f"blocked by the Content-Security-Policy: {csp_errors}"
 
 
 class Screenshots:
