@@ -112,11 +112,15 @@ def generate(*, users: int, authorizations: int, requests: int) -> None:
         """INSERT INTO requests_app_request (number, kind, organization_id, created_by_id, status, payload,
                                              subject_user_id, level, language, signatures_required, reason,
                                              rejection_reason, identity_method, identity_document_type,
-                                             identity_document_last4, signed_pdf_sha256, created_at, updated_at,
+                                             identity_document_last4, pdf, pdf_sha256, signed_pdf,
+                                             signed_pdf_sha256, created_at, updated_at,
                                              submitted_at, fulfilled_at)
            SELECT 'RC-2026-' || lpad(g::text, 6, '0'), CASE WHEN g %% 3 = 0 THEN 'upgrade' ELSE 'new_means' END,
                   1, 1, CASE WHEN g %% 10 = 0 THEN 'submitted' WHEN g %% 10 = 1 THEN 'draft' ELSE 'fulfilled' END,
-                  '{}'::jsonb, (g - 1) %% %(users)s + 1, 'EH3', 'nl', 1, '', '', '', '', '', '',
+                  CASE WHEN g %% 3 = 0
+                       THEN '{"means_id": 1, "from_level": "EH2", "to_level": "EH3", "signers": []}'::jsonb
+                       ELSE '{"people": [], "signers": []}'::jsonb END,
+                  (g - 1) %% %(users)s + 1, 'EH3', 'nl', 1, '', '', '', '', '', '', '', '', '',
                   now() - interval '1 hour' * g, now(), now() - interval '1 hour' * g,
                   CASE WHEN g %% 10 > 1 THEN now() END
            FROM generate_series(1, %(requests)s) g""",

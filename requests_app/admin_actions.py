@@ -88,8 +88,7 @@ class IdentityCheckForm(forms.Form):
         super().__init__(*args, **kwargs)
         if len(people) > 1:
             self.fields["person_index"].choices = [
-                (index, f"{p.get('first_name', '')} {p.get('last_name', '')} ({p.get('level', '')})")
-                for index, p in enumerate(people)
+                (index, f"{p.first_name} {p.last_name} ({p.level})") for index, p in enumerate(people)
             ]
             self.fields["person_index"].required = True
         else:
@@ -137,7 +136,7 @@ def record_identity_check(modeladmin, request, queryset):
         modeladmin.message_user(request, gettext("Record an identity check for one request at a time."), messages.ERROR)
         return None
     obj = queryset.get()
-    people = (obj.payload or {}).get("people", []) if obj.kind == Request.Kind.NEW_MEANS else []
+    people = obj.payload_for_new_means().people if obj.kind == Request.Kind.NEW_MEANS else ()
     form = IdentityCheckForm(request.POST if "apply" in request.POST else None, people=people)
     if "apply" in request.POST and form.is_valid():
         data = form.cleaned_data

@@ -1,28 +1,23 @@
 """Requests (the forms an organisation files) and their signatures.
 
 A Request is one form: new means for one or several people, an upgrade, new
-authorizations, linking a user to another organisation, or appointing an
-authorization manager. Its ``payload`` holds what the form says; the columns
-hold what the workflow, the lists and the support queue filter on.
+authorizations, linking a user to another organisation, appointing an
+authorization manager or renewing a means. Its ``payload`` holds what the form
+says, one typed schema per kind (``requests_app.payloads``): written through
+``set_payload`` and validated by ``clean``, read through ``payload_for_<kind>()``.
+The columns hold what the workflow, the lists and the support queue filter on.
 
-Payload per kind (dates as ISO strings, levels as AssuranceLevel values):
-
-- ``new_means``: ``{"people": [{"first_name", "initials", "last_name",
-  "date_of_birth", "email", "phone", "level", "years", "authorizations": [...]}]}``
-- ``upgrade``: ``{"means_id", "from_level", "to_level"}``; ``subject_user`` is the
-  means' owner, ``level`` the new level.
-- ``new_authorizations``: ``{"authorizations": [{"user_id", "scope", "service_id",
-  "provider_id", "level", "years"}]}``
-- ``link_user``: ``{"from_organization_id"}``; ``subject_user`` is the user to link,
-  ``organization`` the organisation they are linked to.
-- ``appoint_manager``: ``{"manager": {"name", "email", "date_of_birth"},
-  "means_level"}``; ``subject_user`` is the future manager, ``level`` the manager level.
-
-Every kind may carry ``"signers": [representative ids]`` (who must sign, rule 10),
-filled when the form is sent for signature.
+The generated form and its signed versions are files in the ``forms`` storage
+(``STORAGES["forms"]``), named by their SHA-256, which the row keeps too: a file
+that no longer matches its hash is never handed out.
 """
 
+import hashlib
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -30,24 +25,46 @@ from django.utils.translation import gettext_lazy as _
 
 from reconi.levels import AssuranceLevel
 
+from . import payloads
+
+
+def forms_storage():
+    """Generated and signed forms: private (never served by URL), any backend by ``STORAGES["forms"]``."""
+    return storages["forms"]
+
+
+def form_file_name(instance, filename: str) -> str:
+    return f"requests/{instance.created_at:%Y}/{filename}"
+
+
+class TamperedFile(Exception):
+    """A stored form no longer matches the SHA-256 its row keeps."""
+
+
+class RequestKind(models.TextChoices):
+    NEW_MEANS = "new_means", _("New means")
+    UPGRADE = "upgrade", _("Upgrade of a means")
+    NEW_AUTHORIZATIONS = "new_authorizations", _("New authorizations")
+    LINK_USER = "link_user", _("Link a user to an organisation")
+    APPOINT_MANAGER = "appoint_manager", _("Appointment of an authorization manager")
+    MEANS_RENEWAL = "means_renewal", _("Renewal of a means")
+
+
+class RequestStatus(models.TextChoices):
+    """Where a request is in its workflow; the model's constraint admits exactly these."""
+
+    DRAFT = "draft", _("Draft")
+    AWAITING_SIGNATURE = "awaiting_signature", _("Awaiting signature")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    CANCELLED = "cancelled", _("Cancelled")
+
 
 class Request(models.Model):
-    class Kind(models.TextChoices):
-        NEW_MEANS = "new_means", _("New means")
-        UPGRADE = "upgrade", _("Upgrade of a means")
-        NEW_AUTHORIZATIONS = "new_authorizations", _("New authorizations")
-        LINK_USER = "link_user", _("Link a user to an organisation")
-        APPOINT_MANAGER = "appoint_manager", _("Appointment of an authorization manager")
-        MEANS_RENEWAL = "means_renewal", _("Renewal of a means")
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        AWAITING_SIGNATURE = "awaiting_signature", _("Awaiting signature")
-        SUBMITTED = "submitted", _("Submitted")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
-        FULFILLED = "fulfilled", _("Fulfilled")
-        CANCELLED = "cancelled", _("Cancelled")
+    Kind = RequestKind
+    Status = RequestStatus
 
     class IdentityMethod(models.TextChoices):
         COPY_OF_ID = "copy_of_id", _("Copy of ID")
@@ -120,9 +137,20 @@ class Request(models.Model):
     identity_checked_at = models.DateTimeField(_("identity checked"), null=True, blank=True)
 
     # The form as rendered when it was sent for signature (frozen), and the same
-    # document with every signature so far (incremental updates).
-    pdf = models.BinaryField(_("form (PDF)"), null=True, blank=True, editable=False)
-    signed_pdf = models.BinaryField(_("signed form (PDF)"), null=True, blank=True, editable=False)
+    # document with every signature so far (incremental updates). Each version is
+    # its own file, named by its hash; a new signature never overwrites the last.
+    pdf = models.FileField(
+        _("form (PDF)"), upload_to=form_file_name, storage=forms_storage, max_length=200, blank=True, editable=False
+    )
+    pdf_sha256 = models.CharField(_("form SHA-256"), max_length=64, blank=True, editable=False)
+    signed_pdf = models.FileField(
+        _("signed form (PDF)"),
+        upload_to=form_file_name,
+        storage=forms_storage,
+        max_length=200,
+        blank=True,
+        editable=False,
+    )
     signed_pdf_sha256 = models.CharField(_("signed form SHA-256"), max_length=64, blank=True, editable=False)
 
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
@@ -150,38 +178,14 @@ class Request(models.Model):
             models.Index(fields=["organization", "-created_at"], name="request_org_created"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(
-                    status__in=[
-                        "draft",
-                        "awaiting_signature",
-                        "submitted",
-                        "approved",
-                        "rejected",
-                        "fulfilled",
-                        "cancelled",
-                    ]
-                ),
-                name="request_status_known",
-            ),
-            models.CheckConstraint(
-                condition=Q(
-                    kind__in=[
-                        "new_means",
-                        "upgrade",
-                        "new_authorizations",
-                        "link_user",
-                        "appoint_manager",
-                        "means_renewal",
-                    ]
-                ),
-                name="request_kind_known",
-            ),
+            models.CheckConstraint(condition=Q(status__in=RequestStatus.values), name="request_status_known"),
+            models.CheckConstraint(condition=Q(kind__in=RequestKind.values), name="request_kind_known"),
             models.CheckConstraint(
                 condition=Q(level="") | Q(level__in=AssuranceLevel.values), name="request_level_known"
             ),
             models.CheckConstraint(
-                condition=~Q(status="rejected") | ~Q(rejection_reason=""), name="request_rejection_has_reason"
+                condition=~Q(status=RequestStatus.REJECTED) | ~Q(rejection_reason=""),
+                name="request_rejection_has_reason",
             ),
             models.CheckConstraint(
                 condition=Q(identity_document_last4="") | Q(identity_document_last4__regex=r"^[A-Za-z0-9]{4}$"),
@@ -191,9 +195,17 @@ class Request(models.Model):
                 condition=Q(signed_pdf_sha256="") | Q(signed_pdf_sha256__regex=r"^[0-9a-f]{64}$"),
                 name="request_signed_pdf_sha256_hex",
             ),
+            models.CheckConstraint(
+                condition=(Q(pdf="") & Q(pdf_sha256="")) | (~Q(pdf="") & Q(pdf_sha256__regex=r"^[0-9a-f]{64}$")),
+                name="request_pdf_has_sha256",
+            ),
+            models.CheckConstraint(
+                condition=(Q(signed_pdf="") & Q(signed_pdf_sha256="")) | ~Q(signed_pdf=""),
+                name="request_signed_pdf_has_file",
+            ),
             models.CheckConstraint(condition=Q(signatures_required__gte=1), name="request_needs_a_signature"),
             models.CheckConstraint(
-                condition=~Q(kind="appoint_manager") | Q(subject_user__isnull=False),
+                condition=~Q(kind=RequestKind.APPOINT_MANAGER) | Q(subject_user__isnull=False),
                 name="request_appointment_names_manager",
             ),
         ]
@@ -217,11 +229,111 @@ class Request(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    def clean(self):
+        super().clean()
+        if self.kind in self.Kind.values:
+            try:
+                self.payload_data  # noqa: B018 - parsing is the check
+            except ValidationError as exc:
+                raise ValidationError({"payload": exc.messages}) from None
+
+    # The payload, typed ----------------------------------------------------------------------------------------
+
+    @property
+    def payload_data(self) -> payloads.Payload:
+        """The payload as its kind's dataclass; ValidationError when the stored JSON does not fit."""
+        return PAYLOAD_SCHEMAS[self.kind].parse(self.payload if self.payload is not None else {})
+
+    def set_payload(self, data: payloads.Payload) -> None:
+        """Replace the payload with ``data``, which must be the schema of this request's kind."""
+        expected = PAYLOAD_SCHEMAS[self.kind]
+        if type(data) is not expected:
+            raise TypeError(f"A {self.kind} request takes a {expected.__name__}, not a {type(data).__name__}.")
+        self.payload = data.to_json()
+
+    def _payload_of(self, kind: str):
+        if self.kind != kind:
+            raise ValueError(f"Request {self.pk} is a {self.kind} request, not {kind}.")
+        return self.payload_data
+
+    def payload_for_new_means(self) -> payloads.NewMeansPayload:
+        return self._payload_of(self.Kind.NEW_MEANS)
+
+    def payload_for_upgrade(self) -> payloads.UpgradePayload:
+        return self._payload_of(self.Kind.UPGRADE)
+
+    def payload_for_new_authorizations(self) -> payloads.NewAuthorizationsPayload:
+        return self._payload_of(self.Kind.NEW_AUTHORIZATIONS)
+
+    def payload_for_link_user(self) -> payloads.LinkUserPayload:
+        return self._payload_of(self.Kind.LINK_USER)
+
+    def payload_for_appoint_manager(self) -> payloads.AppointManagerPayload:
+        return self._payload_of(self.Kind.APPOINT_MANAGER)
+
+    def payload_for_means_renewal(self) -> payloads.MeansRenewalPayload:
+        return self._payload_of(self.Kind.MEANS_RENEWAL)
+
+    # The form as PDF ---------------------------------------------------------------------------------------------
+
+    def _store(self, field: str, content: bytes) -> str:
+        """Write ``content`` as this row's ``field`` file, named by its SHA-256; returns the hash.
+
+        Storage writes are not part of the transaction: a rolled-back change leaves an
+        unused file behind, and writing the same content again reuses it.
+        """
+        digest = hashlib.sha256(content).hexdigest()
+        file = getattr(self, field)
+        name = file.field.generate_filename(self, f"{self.number or 'draft'}-{digest}.pdf")
+        if file.storage.exists(name):
+            file.name = name
+        else:
+            file.save(f"{self.number or 'draft'}-{digest}.pdf", ContentFile(content), save=False)
+        return digest
+
+    def store_pdf(self, content: bytes) -> None:
+        """Freeze the form as sent for signature; no signed version yet."""
+        self.pdf_sha256 = self._store("pdf", content)
+        self.signed_pdf = ""
+        self.signed_pdf_sha256 = ""
+
+    def store_signed_pdf(self, content: bytes) -> None:
+        self.signed_pdf_sha256 = self._store("signed_pdf", content)
+
+    @staticmethod
+    def _read(file, digest: str) -> bytes | None:
+        if not file:
+            return None
+        with file.open("rb") as handle:
+            content = handle.read()
+        if hashlib.sha256(content).hexdigest() != digest:
+            raise TamperedFile(f"{file.name} does not match its SHA-256 {digest}.")
+        return content
+
+    def pdf_content(self) -> bytes | None:
+        """The form as frozen when sent for signature (checked against its hash)."""
+        return self._read(self.pdf, self.pdf_sha256)
+
+    def signed_pdf_content(self) -> bytes | None:
+        """The form with every signature so far (checked against its hash)."""
+        return self._read(self.signed_pdf, self.signed_pdf_sha256)
+
     @property
     def current_pdf(self) -> bytes | None:
         """The latest document: signed when anybody signed, else the frozen form."""
-        data = self.signed_pdf or self.pdf
-        return bytes(data) if data is not None else None
+        if self.signed_pdf:
+            return self.signed_pdf_content()
+        return self.pdf_content()
+
+
+PAYLOAD_SCHEMAS: dict[str, type[payloads.Payload]] = {
+    Request.Kind.NEW_MEANS: payloads.NewMeansPayload,
+    Request.Kind.UPGRADE: payloads.UpgradePayload,
+    Request.Kind.NEW_AUTHORIZATIONS: payloads.NewAuthorizationsPayload,
+    Request.Kind.LINK_USER: payloads.LinkUserPayload,
+    Request.Kind.APPOINT_MANAGER: payloads.AppointManagerPayload,
+    Request.Kind.MEANS_RENEWAL: payloads.MeansRenewalPayload,
+}
 
 
 class Signature(models.Model):

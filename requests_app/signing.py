@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from organizations.models import Organization, Representative
 from reconi import pdf
 
+from . import payloads
 from .models import Request, Signature
 
 MANAGER_FIELD = "manager"
@@ -71,7 +72,7 @@ def signer_requirement(organization: Organization) -> SignerRequirement:
 
 
 def signers_of(request: Request) -> list[Representative]:
-    ids = request.payload.get("signers") or []
+    ids = request.payload_data.signers
     by_id = {r.pk: r for r in Representative.objects.filter(pk__in=ids)}
     return [by_id[pk] for pk in ids if pk in by_id]
 
@@ -83,7 +84,7 @@ def is_complete(request: Request) -> bool:
         s.capacity == Signature.Capacity.MANAGER for s in signatures
     ):
         return True
-    required_ids = set(request.payload.get("signers") or [])
+    required_ids = set(request.payload_data.signers)
     signed = {s.representative_id for s in signatures if s.capacity == Signature.Capacity.REPRESENTATIVE}
     return len(signed & required_ids) >= request.signatures_required
 
@@ -91,29 +92,18 @@ def is_complete(request: Request) -> bool:
 # --- The form ---------------------------------------------------------------------------------------------------
 
 
-def _date(value):
-    """Payload dates are ISO strings; the form shows them as dates in its language."""
-    if isinstance(value, str) and value:
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            return value
-    return value
-
-
 def form_context(request: Request, *, signer_blocks: list[dict] | None = None) -> dict:
     """Everything the form templates show, with fallbacks resolved here (template filter arguments must exist)."""
-    from users.models import Means
+    from users.models import Means, User
 
     organization = request.organization
-    payload = request.payload or {}
+    payload = request.payload_data
     subject = request.subject_user
     subject_name = (subject.get_full_name() or subject.email) if subject is not None else ""
     subject_means = None
     if request.subject_user_id:
         subject_means = Means.objects.active().filter(owner_id=request.subject_user_id).first()
     subject_means_level = subject_means.level if subject_means else ""
-    manager = payload.get("manager") or {}
     context = {
         "req": request,
         "organization": organization,
@@ -122,41 +112,39 @@ def form_context(request: Request, *, signer_blocks: list[dict] | None = None) -
         "subject_name": subject_name,
         "subject_email": subject.email if subject is not None else "",
         "subject_means_level": subject_means_level,
-        "manager": {
-            "name": manager.get("name") or subject_name,
-            "email": manager.get("email") or (subject.email if subject is not None else ""),
-            "date_of_birth": _date(manager.get("date_of_birth")),
-        },
-        "means_level": payload.get("means_level") or subject_means_level,
-        "from_level": payload.get("from_level") or subject_means_level,
-        "to_level": payload.get("to_level") or request.level,
-        "people": [
-            {**person, "date_of_birth": _date(person.get("date_of_birth"))} for person in payload.get("people") or []
-        ],
-        "authorizations": [
-            {
-                "user": item.get("user_name") or item.get("user_id") or "",
-                "scope": item.get("scope_label") or item.get("scope") or "",
-                "level": item.get("level") or "",
-                "years": item.get("years"),
-            }
-            for item in payload.get("authorizations") or []
-        ],
+        "means_level": subject_means_level,
+        "from_level": subject_means_level,
+        "to_level": request.level,
+        "people": [],
+        "authorizations": [],
         "signers": signers_of(request),
         "signer_blocks": signer_blocks if signer_blocks is not None else default_signer_blocks(request),
         "form_date": timezone.localdate(),
         "rule_text": "",
     }
-    if request.kind == Request.Kind.MEANS_RENEWAL:
-        context["renewal"] = {
-            "years": payload.get("years") or 0,
-            "valid_until": _date(payload.get("valid_until")),
-            "new_valid_until": _date(payload.get("new_valid_until")),
-            "price": payload.get("price") or "0.00",
-        }
-    if request.kind == Request.Kind.LINK_USER and payload.get("from_organization_id"):
-        context["from_organization"] = Organization.objects.filter(pk=payload["from_organization_id"]).first()
-    if payload.get("signers"):
+    if isinstance(payload, payloads.AppointManagerPayload):
+        context["manager"] = payload.manager
+        context["means_level"] = payload.means_level
+    elif isinstance(payload, payloads.UpgradePayload):
+        context.update(from_level=payload.from_level, to_level=payload.to_level)
+    elif isinstance(payload, payloads.NewMeansPayload):
+        context["people"] = payload.people
+    elif isinstance(payload, payloads.NewAuthorizationsPayload):
+        users = User.objects.in_bulk({line.user_id for line in payload.authorizations if line.user_id})
+        context["authorizations"] = [
+            {
+                "user": users.get(line.user_id, ""),
+                "scope": line.label or line.scope,
+                "level": line.level,
+                "years": line.years,
+            }
+            for line in payload.authorizations
+        ]
+    elif isinstance(payload, payloads.MeansRenewalPayload):
+        context["renewal"] = payload
+    elif isinstance(payload, payloads.LinkUserPayload):
+        context["from_organization"] = Organization.objects.filter(pk=payload.from_organization_id).first()
+    if payload.signers:
         try:
             context["rule_text"] = signer_requirement(organization).rule_text
         except ValidationError:

@@ -129,3 +129,33 @@ class AuthorizationFactory(factory.django.DjangoModelFactory):
             valid_from=factory.LazyFunction(lambda: today() + datetime.timedelta(days=5)),
             valid_until=factory.LazyFunction(lambda: today() + relativedelta(years=1)),
         )
+
+
+def minimal_payload(kind: str, **fields):
+    """The smallest payload a request of ``kind`` takes (``requests_app.payloads``), with ``fields`` replaced."""
+    import dataclasses
+    from decimal import Decimal
+
+    from requests_app import payloads
+    from requests_app.models import PAYLOAD_SCHEMAS, RequestKind
+
+    smallest = {
+        RequestKind.NEW_MEANS: {"people": ()},
+        RequestKind.UPGRADE: {"means_id": 1, "from_level": AssuranceLevel.EH2, "to_level": AssuranceLevel.EH3},
+        RequestKind.NEW_AUTHORIZATIONS: {"authorizations": ()},
+        RequestKind.LINK_USER: {"from_organization_id": 1},
+        RequestKind.APPOINT_MANAGER: {
+            "manager": payloads.ManagerDetails(name="", email=""),
+            "means_level": AssuranceLevel.EH3,
+        },
+        RequestKind.MEANS_RENEWAL: {
+            "means_id": 1,
+            "years": 1,
+            "valid_until": today(),
+            "new_valid_until": today() + relativedelta(years=1),
+            "price": Decimal("0.00"),
+        },
+    }[kind]
+    schema = PAYLOAD_SCHEMAS[kind]
+    assert {f.name for f in dataclasses.fields(schema)} >= set(fields)
+    return schema(**{**smallest, **fields})

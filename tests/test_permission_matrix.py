@@ -172,12 +172,19 @@ def _request_objects(anna, pim, org, other_org) -> dict:
     """A draft new-means request of org, and a link request to other_org waiting for pim's answer."""
     from requests_app.models import Request
     from requests_app.services import means_request_create, request_create
+    from tests.factories import minimal_payload
 
     person = {"first_name": "Jan", "last_name": "de Vries", "date_of_birth": "1980-04-12", "level": "EH3"}
     means_request = means_request_create(
         actor=anna, organization=org, people=[{**person, "email": "jan.devries@voorbeeld-bv1.nl", "years": 3}]
     )
-    link = request_create(actor=None, kind=Request.Kind.LINK_USER, organization=other_org, subject_user=pim)
+    link = request_create(
+        actor=None,
+        kind=Request.Kind.LINK_USER,
+        organization=other_org,
+        subject_user=pim,
+        payload=minimal_payload(Request.Kind.LINK_USER, from_organization_id=org.pk),
+    )
     Request.objects.filter(pk=link.pk).update(status=Request.Status.AWAITING_SIGNATURE)
     return {"means_request": means_request, "link_request": link}
 

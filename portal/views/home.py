@@ -24,6 +24,7 @@ from users.models import Means
 from users.rules import means_renewable_refusal, renewal_end, renewal_periods, renewal_price
 from users.selectors import means_of_user
 
+from ..forms import add_service_errors
 from ..forms.home import MeansRenewalForm
 from ..guards import get_scoped_or_404
 
@@ -60,15 +61,9 @@ def means_renew(request, pk):
                 years=form.cleaned_data["period"],
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    for message in errors:
-                        form.add_error(field if field in form.fields else None, message)
-            else:
-                for message in exc.messages:
-                    form.add_error(None, message)
+            add_service_errors(form, exc)
         else:
-            if renewal.payload.get("approvers"):
+            if renewal.payload_for_means_renewal().approvers:
                 text = _("Request %(number)s was sent to your authorization manager for approval.")
             else:
                 text = _("Request %(number)s was sent to your organisation's representative to sign.")

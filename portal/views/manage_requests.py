@@ -24,6 +24,7 @@ from requests_app.models import Request, Signature
 from requests_app.services import SIGNED_KINDS, link_request_create, request_submit
 from requests_app.signing import form_html
 
+from ..forms import add_service_errors
 from ..forms.manage_requests import CancelForm, LinkRequestForm, RequestFilterForm
 from ..guards import (
     confirmed_recently,
@@ -87,7 +88,7 @@ def request_new(request):
             except PermissionDenied:
                 form.add_error("user", _("Choose a user of one of your organisations."))
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -100,16 +101,6 @@ def request_new(request):
         initial = {key: request.GET[key] for key in ("user", "organization") if request.GET.get(key, "").isdigit()}
         form = LinkRequestForm(initial=initial, manager=request.user)
     return render(request, "requests_app/request_new.html", {"form": form})
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 def _reauthenticate(request, url_name: str):
@@ -154,7 +145,7 @@ def request_detail(request, pk):
                 messages.success(
                     request,
                     _("The means of %(user)s was renewed until %(date)s.")
-                    % {"user": obj.subject_user, "date": obj.payload.get("renewed_until", "")},
+                    % {"user": obj.subject_user, "date": obj.payload_for_means_renewal().renewed_until},
                 )
             elif action == "send" and signable and obj.status == Request.Status.DRAFT:
                 services.request_send_for_signature(actor=request.user, request=obj)
@@ -198,7 +189,6 @@ def request_detail(request, pk):
             in (Request.Status.DRAFT, Request.Status.AWAITING_SIGNATURE, Request.Status.SUBMITTED),
             "cancel_form": cancel_form,
             "form_preview": form_preview,
-            "people": (obj.payload or {}).get("people", []),
-            "declined": (obj.payload or {}).get("declined", False),
+            "payload": obj.payload_data,
         },
     )

@@ -31,6 +31,7 @@ from requests_app.services import (
 from users.models import Means, User
 from users.rules import VALID_PERIODS, manager_may_renew_refusal, means_renewable_refusal, renewal_end, renewal_periods
 
+from ..forms import add_service_errors
 from ..forms.manage_users import YEARS_CHOICES, CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
 from ..guards import get_scoped_or_404, log_denied, managed_organizations, manager_required
 from ..selectors import people_of_managed_organizations
@@ -221,7 +222,7 @@ def users_add_preview(request):
             messages.success(
                 request,
                 _("Request %(number)s for %(people)s person(s) was made. Check the form and sign it.")
-                % {"number": new_request.number, "people": len(new_request.payload["people"])},
+                % {"number": new_request.number, "people": len(new_request.payload_for_new_means().people)},
             )
             return redirect("request_detail", pk=new_request.pk)
     errors_per_row = _check(stored, organization, request)
@@ -296,13 +297,7 @@ def users_upgrade(request, pk):
         except PermissionDenied:
             form.add_error("organization", _("%(user)s is not linked to this organisation.") % {"user": person})
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    for message in errors:
-                        form.add_error(field if field in form.fields else None, message)
-            else:
-                for message in exc.messages:
-                    form.add_error(None, message)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Upgrade request %(number)s was made. Sign it to send it.") % {"number": new_request.number}

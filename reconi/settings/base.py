@@ -134,6 +134,16 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Generated and signed forms (PDF, personal data): never served by URL. Any storage
+    # backend by replacing this entry (e.g. an S3 bucket without public access).
+    "forms": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT / "forms"), "base_url": None},
+    },
+}
 
 # Sessions: rotate at login (Django does), idle timeout and absolute lifetime.
 SESSION_COOKIE_AGE = 60 * 30  # idle timeout: every request renews it

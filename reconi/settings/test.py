@@ -6,3 +6,14 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 ACCOUNT_RATE_LIMITS = False
 SEED_DEMO_ALLOWED = True
+
+# Generated forms go to a directory of this test run, not to var/.
+import tempfile  # noqa: E402
+
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "forms": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tempfile.mkdtemp(prefix="reconi-forms-"), "base_url": None},
+    },
+}

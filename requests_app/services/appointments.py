@@ -12,6 +12,7 @@ from reconi.levels import AssuranceLevel
 from reconi.roles import require_support
 from users.models import Means, User
 
+from .. import payloads
 from ..models import Request
 from ..signing import (
     is_complete,
@@ -74,14 +75,12 @@ def appointment_apply(*, actor: User, organization: Organization, level: str, re
         subject_user=actor,
         level=level,
         reason=reason,
-        payload={
-            "manager": {
-                "name": actor.get_full_name() or actor.email,
-                "email": actor.email,
-                "date_of_birth": actor.date_of_birth.isoformat() if actor.date_of_birth else "",
-            },
-            "means_level": means.level,
-        },
+        payload=payloads.AppointManagerPayload(
+            manager=payloads.ManagerDetails(
+                name=actor.get_full_name() or actor.email, email=actor.email, date_of_birth=actor.date_of_birth
+            ),
+            means_level=means.level,
+        ),
     )
     return _send_for_signature(actor=actor, request=request, requirement=requirement)
 

@@ -49,13 +49,12 @@ def _fold(value: str) -> str:
     return " ".join((value or "").split()).casefold()
 
 
-def same_person(user: User, person: dict) -> bool:
+def same_person(user: User, *, first_name: str, last_name: str, date_of_birth: datetime.date | str) -> bool:
     """Does this existing account describe the person on the form (name and date of birth)?"""
-    dob = person.get("date_of_birth") or ""
     return (
-        _fold(user.first_name) == _fold(person.get("first_name", ""))
-        and _fold(user.last_name) == _fold(person.get("last_name", ""))
-        and (user.date_of_birth is None or user.date_of_birth.isoformat() == str(dob))
+        _fold(user.first_name) == _fold(first_name)
+        and _fold(user.last_name) == _fold(last_name)
+        and (user.date_of_birth is None or user.date_of_birth.isoformat() == str(date_of_birth or ""))
     )
 
 
@@ -162,7 +161,12 @@ def person_check(*, person: dict, organization: Organization, manager_level: str
             errors.setdefault("email", []).extend(exc.messages)
         else:
             existing = User.objects.filter(email__iexact=cleaned["email"]).first()
-            if existing is not None and not same_person(existing, cleaned):
+            if existing is not None and not same_person(
+                existing,
+                first_name=cleaned["first_name"],
+                last_name=cleaned["last_name"],
+                date_of_birth=cleaned["date_of_birth"],
+            ):
                 errors.setdefault("email", []).append(
                     _("%(email)s already belongs to someone else. A means is personal: use this person's own address.")
                     % {"email": cleaned["email"]}
@@ -235,9 +239,9 @@ def _emails_in_open_requests() -> dict[str, str]:
         "payload", "number"
     )
     for request in open_requests:
-        for person in (request.payload or {}).get("people", []):
-            if person.get("email"):
-                emails[person["email"].lower()] = request.number
+        for person in request.payload_for_new_means().people:
+            if person.email:
+                emails[person.email.lower()] = request.number
     return emails
 
 
@@ -245,9 +249,9 @@ def missing_identity_checks(request: Request) -> list[str]:
     """Who still needs an identity check before approval (EH2+ and up)."""
     if request.kind == Request.Kind.NEW_MEANS:
         return [
-            f"{p.get('first_name', '')} {p.get('last_name', '')}".strip()
-            for p in (request.payload or {}).get("people", [])
-            if needs_identity_check(p.get("level", "")) and not p.get("identity_check")
+            f"{p.first_name} {p.last_name}".strip()
+            for p in request.payload_for_new_means().people
+            if needs_identity_check(p.level) and p.identity_check is None
         ]
     if request.kind == Request.Kind.UPGRADE and needs_identity_check(request.level) and not request.identity_checked_at:
         return [str(request.subject_user)]

@@ -19,6 +19,7 @@ from organizations.models import Organization
 from organizations.roles import manager_level_for, require_manager_or_support
 from users.models import User
 
+from .. import payloads
 from ..models import Request, SigningToken
 
 
@@ -114,23 +115,27 @@ def request_create(
     actor: User | None,
     kind: str,
     organization: Organization,
-    payload: dict | None = None,
+    payload: payloads.Payload,
     subject_user: User | None = None,
     level: str = "",
     reason: str = "",
     language: str | None = None,
 ) -> Request:
-    """Create a draft request. Permission checks belong to the caller's service."""
+    """Create a draft request. Permission checks belong to the caller's service.
+
+    ``payload`` is the dataclass of ``kind`` (``requests_app.payloads``); ``full_clean``
+    checks it against the schema once more, as stored.
+    """
     request = Request(
         kind=kind,
         organization=organization,
         created_by=actor if getattr(actor, "pk", None) else None,
-        payload=payload or {},
         subject_user=subject_user,
         level=level,
         reason=reason,
         language=language or getattr(actor, "language", None) or "nl",
     )
+    request.set_payload(payload)
     request.full_clean(exclude=["pdf", "signed_pdf"])
     request.save()
     _audit(actor=actor, request=request, action="request.create", data={"kind": kind, "level": level})

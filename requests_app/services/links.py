@@ -3,6 +3,8 @@
 The user is emailed and accepts or declines on their home page; the acceptance is the form's signature.
 """
 
+from dataclasses import replace
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -10,6 +12,7 @@ from django.utils.translation import gettext as _
 from organizations.models import Membership, Organization
 from users.models import User
 
+from .. import payloads
 from ..models import Request
 from .core import _audit, _decide, _email_about, _locked, _require_manager, _transition, _url_for, request_create
 
@@ -61,7 +64,9 @@ def link_request_create(*, actor: User, user: User, organization: Organization, 
         kind=Request.Kind.LINK_USER,
         organization=organization,
         subject_user=user,
-        payload={"from_organization_id": source.organization_id, "from_organization": source.organization.name},
+        payload=payloads.LinkUserPayload(
+            from_organization_id=source.organization_id, from_organization=source.organization.name
+        ),
         reason=reason,
     )
     request = _locked(request)
@@ -85,7 +90,7 @@ def _email_link_request(request: Request, *, resend: bool = False) -> None:
         kind="link_request",
         to=user,
         dedupe_key=None if resend else f"link_request:{request.pk}",
-        from_organization=(request.payload or {}).get("from_organization", ""),
+        from_organization=request.payload_for_link_user().from_organization,
         manager=str(request.created_by or ""),
         home_url=_url_for(user, "home"),
     )
@@ -124,7 +129,7 @@ def link_request_accept(*, actor: User, request: Request) -> Request:
 def link_request_decline(*, actor: User, request: Request) -> Request:
     request = _lock_link_for(actor, request)
     _decide(request, actor=actor, status=Request.Status.CANCELLED)
-    request.payload = {**(request.payload or {}), "declined": True}
+    request.set_payload(replace(request.payload_for_link_user(), declined=True))
     request.save()
     _audit(actor=actor, request=request, action="request.link_decline", data={"user": actor.email})
     _email_link_answer(request, accepted=False)

@@ -8,6 +8,7 @@ from organizations.models import Membership, Organization
 from reconi.levels import AssuranceLevel
 from users.models import Means, User
 
+from .. import payloads
 from ..models import Request
 from .checks import people_check
 from .core import _audit, _require_manager, request_create
@@ -37,7 +38,7 @@ def means_request_create(*, actor: User, organization: Organization, people: lis
         actor=actor,
         kind=Request.Kind.NEW_MEANS,
         organization=organization,
-        payload={"people": cleaned_people},
+        payload=payloads.NewMeansPayload(people=tuple(payloads.parse(payloads.Person, p) for p in cleaned_people)),
         level=AssuranceLevel.highest(p["level"] for p in cleaned_people) or "",
         reason=reason,
     )
@@ -103,6 +104,6 @@ def upgrade_request_create(
         organization=organization,
         subject_user=user,
         level=level,
-        payload={"means_id": means.pk, "from_level": means.level, "to_level": level},
+        payload=payloads.UpgradePayload(means_id=means.pk, from_level=means.level, to_level=level),
         reason=reason,
     )

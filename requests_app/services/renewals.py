@@ -13,6 +13,7 @@ locked and re-read; the request moves to fulfilled once).
 """
 
 import datetime
+from dataclasses import replace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,6 +27,7 @@ from reconi.levels import AssuranceLevel
 from users.models import Means, User
 from users.rules import manager_may_renew_refusal, means_renewal_refusal, renewal_end, renewal_price
 
+from .. import payloads
 from ..models import Request
 from ..signing import signer_requirement
 from .core import _audit, _decide, _email_about, _locked, _transition, _url_for, request_create
@@ -85,19 +87,19 @@ def means_renewal_request_create(*, actor: User, means: Means, organization: Org
         organization=organization,
         subject_user=actor,
         level=means.level,
-        payload={
-            "means_id": means.pk,
-            "years": years,
-            "valid_until": means.valid_until.isoformat(),
-            "new_valid_until": renewal_end(valid_until=means.valid_until, years=years, today=today).isoformat(),
-            "price": str(renewal_price(level=means.level, years=years)),
-        },
+        payload=payloads.MeansRenewalPayload(
+            means_id=means.pk,
+            years=years,
+            valid_until=means.valid_until,
+            new_valid_until=renewal_end(valid_until=means.valid_until, years=years, today=today),
+            price=renewal_price(level=means.level, years=years),
+        ),
         language=actor.language,
     )
     approvers = renewal_approvers(organization=organization, level=means.level, today=today)
     if approvers:
         _transition(request, Request.Status.AWAITING_SIGNATURE)
-        request.payload = {**request.payload, "approvers": [m.pk for m in approvers]}
+        request.set_payload(replace(request.payload_for_means_renewal(), approvers=tuple(m.pk for m in approvers)))
         request.save()
         _audit(
             actor=actor, request=request, action="request.ask_manager", data={"managers": [m.email for m in approvers]}
@@ -112,7 +114,7 @@ def means_renewal_request_create(*, actor: User, means: Means, organization: Org
                 level=means.level,
                 years=years,
                 valid_until=means.valid_until,
-                new_valid_until=datetime.date.fromisoformat(request.payload["new_valid_until"]),
+                new_valid_until=request.payload_for_means_renewal().new_valid_until,
                 detail_url=_url_for(manager, "request_detail", pk=request.pk),
             )
     else:
@@ -132,7 +134,8 @@ def means_renewal_approve(*, actor: User, request: Request) -> Request:
         raise PermissionDenied("Only a manager of the organisation approves a renewal.")
     manager_level, _organization = manager_level_over(actor=actor, owner=request.subject_user)
     refusal = manager_may_renew_refusal(
-        manager_level=manager_level, means=Means.objects.select_related("owner").get(pk=request.payload["means_id"])
+        manager_level=manager_level,
+        means=Means.objects.select_related("owner").get(pk=request.payload_for_means_renewal().means_id),
     )
     if refusal is not None:
         raise ValidationError(refusal.message, code=refusal.code)
@@ -147,14 +150,14 @@ def means_renewal_approve(*, actor: User, request: Request) -> Request:
 
 def renewal_carry_out(*, actor: User, request: Request) -> dict:
     """Renew the request's means; the caller holds the request's lock and moves it to fulfilled."""
-    payload = request.payload
+    payload = request.payload_for_means_renewal()
     means = means_extend(
         actor=actor,
-        means=Means(pk=payload["means_id"]),
-        years=payload["years"],
-        seen_valid_until=datetime.date.fromisoformat(payload["valid_until"]),
+        means=Means(pk=payload.means_id),
+        years=payload.years,
+        seen_valid_until=payload.valid_until,
         organization=request.organization,
         request_number=request.number,
     )
-    request.payload = {**payload, "renewed_until": means.valid_until.isoformat()}
+    request.set_payload(replace(payload, renewed_until=means.valid_until))
     return {"means": means.pk, "valid_until": means.valid_until.isoformat()}

@@ -2,6 +2,8 @@
 and handing the signed form to support.
 """
 
+from dataclasses import replace
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -49,11 +51,9 @@ def request_send_for_signature(*, actor: User | None, request: Request) -> Reque
 def _send_for_signature(*, actor, request: Request, requirement: SignerRequirement) -> Request:
     request = _locked(request)
     _transition(request, Request.Status.AWAITING_SIGNATURE)
-    request.payload = {**request.payload, "signers": [r.pk for r in requirement.representatives]}
+    request.set_payload(replace(request.payload_data, signers=tuple(r.pk for r in requirement.representatives)))
     request.signatures_required = requirement.required
-    request.pdf = form_pdf(request)
-    request.signed_pdf = None
-    request.signed_pdf_sha256 = ""
+    request.store_pdf(form_pdf(request))
     request.save()
     now = timezone.now()
     for representative in requirement.representatives:
@@ -79,7 +79,7 @@ def _send_for_signature(*, actor, request: Request, requirement: SignerRequireme
         data={
             "signers": [r.name for r in requirement.representatives],
             "required": requirement.required,
-            "pdf_sha256": sha256(request.pdf),
+            "pdf_sha256": request.pdf_sha256,
         },
     )
     return request
@@ -110,7 +110,7 @@ def request_sign_as_representative(
     if not consent:
         raise ValidationError({"consent": _("Tick the box to agree with the declaration.")}, code="consent")
     representative = token.representative
-    if representative.pk not in (request.payload.get("signers") or []):
+    if representative.pk not in request.payload_data.signers:
         raise PermissionDenied("This representative is not asked to sign this form.")
     if request.signatures.filter(representative=representative).exists():
         raise TokenError("used", token)
@@ -169,12 +169,19 @@ def request_sign_as_manager(*, actor: User, request: Request, ip_address: str | 
     if request.signatures.filter(capacity=Signature.Capacity.MANAGER).exists():
         raise ValidationError(_("A manager already signed this form."), code="already_signed")
     signer_name = actor.get_full_name() or actor.email
-    if request.pdf is None:
-        request.pdf = form_pdf(
-            request,
-            signer_blocks=[
-                {"field": MANAGER_FIELD, "name": signer_name, "capacity": _("Authorization manager"), "authority": ""}
-            ],
+    if not request.pdf:
+        request.store_pdf(
+            form_pdf(
+                request,
+                signer_blocks=[
+                    {
+                        "field": MANAGER_FIELD,
+                        "name": signer_name,
+                        "capacity": _("Authorization manager"),
+                        "authority": "",
+                    }
+                ],
+            )
         )
     now = timezone.now()
     text = consent_text(request, capacity=Signature.Capacity.MANAGER)
@@ -234,9 +241,8 @@ def _record_signature(
         ip_address=ip_address,
         pdf_sha256=digest,
     )
-    request.signed_pdf = signed
-    request.signed_pdf_sha256 = digest
-    request.save(update_fields=["pdf", "signed_pdf", "signed_pdf_sha256", "updated_at"])
+    request.store_signed_pdf(signed)
+    request.save(update_fields=["pdf", "pdf_sha256", "signed_pdf", "signed_pdf_sha256", "updated_at"])
     return signature
 
 
@@ -248,7 +254,7 @@ def _complete_if_signed(*, request: Request, actor, now) -> None:
     request.save(update_fields=["status", "submitted_at", "updated_at"])
     _revoke_open_tokens(request, now)
     _audit(actor=actor, request=request, action="request.submit", data={"pdf_sha256": request.signed_pdf_sha256})
-    attachment = Attachment(f"{request.number}.pdf", bytes(request.signed_pdf))
+    attachment = Attachment(f"{request.number}.pdf", request.signed_pdf_content())
     recipients: dict[str, object] = {}
     for signature in request.signatures.select_related("representative", "user"):
         if signature.representative_id:
@@ -319,9 +325,8 @@ def _notify_representatives(request: Request) -> None:
 
 def _people_summary(request: Request) -> list[str]:
     if request.kind == Request.Kind.UPGRADE:
-        payload = request.payload or {}
-        return [f"{request.subject_user} ({payload.get('from_level', '')} → {payload.get('to_level', request.level)})"]
-    return [
-        f"{p.get('first_name', '')} {p.get('last_name', '')} ({p.get('level', '')})".strip()
-        for p in (request.payload or {}).get("people", [])
-    ]
+        upgrade = request.payload_for_upgrade()
+        return [f"{request.subject_user} ({upgrade.from_level} → {upgrade.to_level})"]
+    if request.kind != Request.Kind.NEW_MEANS:
+        return []
+    return [f"{p.first_name} {p.last_name} ({p.level})" for p in request.payload_for_new_means().people]

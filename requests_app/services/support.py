@@ -3,8 +3,8 @@
 Fulfilling creates accounts, means, links and authorizations through the other apps' services only.
 """
 
-import datetime
 import re
+from dataclasses import replace
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
@@ -21,6 +21,7 @@ from organizations.models import Membership, Organization
 from reconi.roles import require_support
 from users.models import Means, User
 
+from .. import payloads
 from ..models import Request
 from .checks import missing_identity_checks, same_person
 from .core import _audit, _decide, _email_about, _locked, _transition, _url_for
@@ -50,7 +51,7 @@ def identity_check_record(
     document_last4 = (document_last4 or "").strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{4}", document_last4):
         errors["document_last4"] = _("Enter the last four letters or digits of the document number.")
-    people = list((request.payload or {}).get("people", []))
+    people = list(request.payload_for_new_means().people) if request.kind == Request.Kind.NEW_MEANS else []
     if request.kind == Request.Kind.NEW_MEANS:
         if person_index is None and len(people) == 1:
             person_index = 0
@@ -59,16 +60,12 @@ def identity_check_record(
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    check = {
-        "method": method,
-        "document_type": document_type,
-        "document_last4": document_last4,
-        "by": actor.email,
-        "at": now.isoformat(),
-    }
+    check = payloads.IdentityCheck(
+        method=method, document_type=document_type, document_last4=document_last4, by=actor.email, at=now.isoformat()
+    )
     if request.kind == Request.Kind.NEW_MEANS:
-        people[person_index] = {**people[person_index], "identity_check": check}
-        request.payload = {**request.payload, "people": people}
+        people[person_index] = replace(people[person_index], identity_check=check)
+        request.set_payload(replace(request.payload_for_new_means(), people=tuple(people)))
     request.identity_method = method
     request.identity_document_type = document_type
     request.identity_document_last4 = document_last4
@@ -138,22 +135,26 @@ def _email_decision(request: Request, *, resend: bool = False) -> None:
     )
 
 
-def _user_for_person(*, actor: User, person: dict, organization: Organization, language: str) -> tuple[User, bool]:
+def _user_for_person(
+    *, actor: User, person: payloads.Person, organization: Organization, language: str
+) -> tuple[User, bool]:
     """The person's account: the existing one when it is them, else a new one with a verified address."""
-    existing = User.objects.select_for_update().filter(email__iexact=person["email"]).first()
+    existing = User.objects.select_for_update().filter(email__iexact=person.email).first()
     if existing is not None:
-        if not same_person(existing, person):
+        if not same_person(
+            existing, first_name=person.first_name, last_name=person.last_name, date_of_birth=person.date_of_birth
+        ):
             raise ValidationError(
-                _("%(email)s now belongs to someone else; reject this request.") % {"email": person["email"]}
+                _("%(email)s now belongs to someone else; reject this request.") % {"email": person.email}
             )
         return existing, False
     user = User(
-        email=person["email"].lower(),
-        first_name=person["first_name"],
-        initials=person.get("initials", ""),
-        last_name=person["last_name"],
-        date_of_birth=datetime.date.fromisoformat(person["date_of_birth"]),
-        phone=person.get("phone", ""),
+        email=person.email.lower(),
+        first_name=person.first_name,
+        initials=person.initials,
+        last_name=person.last_name,
+        date_of_birth=person.date_of_birth,
+        phone=person.phone,
         language=language,
     )
     # No password yet: the welcome email carries a link to set one.
@@ -194,7 +195,7 @@ def _email_welcome(*, user: User, means: Means, organization: Organization, new_
     )
 
 
-def _grant(*, actor: User, user: User, organization: Organization, item: dict) -> int:
+def _grant(*, actor: User, user: User, organization: Organization, item: payloads.AuthorizationLine) -> int:
     """Grant one authorization as the request's payload describes it; returns its id."""
     from authorizations.services import authorization_grant
 
@@ -202,11 +203,11 @@ def _grant(*, actor: User, user: User, organization: Organization, item: dict) -
         actor=actor,
         user=user,
         organization=organization,
-        level=item["level"],
-        scope=item["scope"],
-        service=Service.objects.filter(pk=item.get("service_id")).first(),
-        provider=ServiceProvider.objects.filter(pk=item.get("provider_id")).first(),
-        years=item.get("years", 3),
+        level=item.level,
+        scope=item.scope,
+        service=Service.objects.filter(pk=item.service_id).first() if item.service_id else None,
+        provider=ServiceProvider.objects.filter(pk=item.provider_id).first() if item.provider_id else None,
+        years=item.years,
     )
     return authorization.pk
 
@@ -224,24 +225,24 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
     results = {}
     if request.kind == Request.Kind.NEW_MEANS:
         people = []
-        for person in request.payload.get("people", []):
+        for person in request.payload_for_new_means().people:
             user, created = _user_for_person(
                 actor=actor, person=person, organization=organization, language=request.language
             )
             if not Membership.objects.filter(user=user, organization=organization).exists():
                 membership_link(actor=actor, user=user, organization=organization)
             means = means_issue(
-                actor=actor, owner=user, level=person["level"], years=person["years"], organization=organization
+                actor=actor, owner=user, level=person.level, years=person.years, organization=organization
             )
-            granted = []
-            for item in person.get("authorizations", []):
-                granted.append(_grant(actor=actor, user=user, organization=organization, item=item))
-            people.append({**person, "user_id": user.pk, "means_id": means.pk, "authorization_ids": granted})
+            granted = tuple(
+                _grant(actor=actor, user=user, organization=organization, item=item) for item in person.authorizations
+            )
+            people.append(replace(person, user_id=user.pk, means_id=means.pk, authorization_ids=granted))
             _email_welcome(user=user, means=means, organization=organization, new_account=created)
-        request.payload = {**request.payload, "people": people}
-        results = {"users": [p["user_id"] for p in people]}
+        request.set_payload(replace(request.payload_for_new_means(), people=tuple(people)))
+        results = {"users": [p.user_id for p in people]}
     elif request.kind == Request.Kind.UPGRADE:
-        means = Means.objects.get(pk=request.payload["means_id"])
+        means = Means.objects.get(pk=request.payload_for_upgrade().means_id)
         means_upgrade(
             actor=actor,
             means=means,
@@ -268,8 +269,8 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
         results = renewal_carry_out(actor=actor, request=request)
     elif request.kind == Request.Kind.NEW_AUTHORIZATIONS:
         granted = []
-        for item in request.payload.get("authorizations", []):
-            user = User.objects.get(pk=item["user_id"])
+        for item in request.payload_for_new_authorizations().authorizations:
+            user = User.objects.get(pk=item.user_id)
             granted.append(_grant(actor=actor, user=user, organization=organization, item=item))
         results = {"authorizations": granted}
     else:
@@ -289,9 +290,9 @@ def request_email_resend(*, actor: User, request: Request) -> str:
         _email_link_request(request, resend=True)
         what = "link_request"
     elif request.kind == Request.Kind.NEW_MEANS and request.status == Request.Status.FULFILLED:
-        for person in request.payload.get("people", []):
-            user = User.objects.get(pk=person["user_id"])
-            means = Means.objects.get(pk=person["means_id"])
+        for person in request.payload_for_new_means().people:
+            user = User.objects.get(pk=person.user_id)
+            means = Means.objects.get(pk=person.means_id)
             _email_welcome(
                 user=user,
                 means=means,

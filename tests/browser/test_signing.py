@@ -57,7 +57,7 @@ def test_apply_sign_by_the_director_and_verify(page):
 
     with tempfile.TemporaryDirectory() as tmp:
         signed = Path(tmp) / f"{request.number}.pdf"
-        signed.write_bytes(bytes(request.signed_pdf))
+        signed.write_bytes(request.signed_pdf_content())
         page.goto("/en/verify/")
         page.set_input_files("input[type=file]", str(signed))
         page.locator("form button[type=submit]").last.click()

@@ -23,7 +23,7 @@ def test_applying_creates_an_appointment_for_oneself_and_emails_the_representati
     assert request.subject_user == eva and request.created_by == eva
     assert request.level == AssuranceLevel.EH3
     assert request.status == Request.Status.AWAITING_SIGNATURE
-    assert request.payload["signers"] == [carla.pk]
+    assert request.payload_data.signers == (carla.pk,)
     invitation = outbox("signing_request", carla.email).get()
     assert "/sign/" in invitation.body_text
     assert SigningToken.objects.filter(request=request, representative=carla, used_at__isnull=True).count() == 1
@@ -63,7 +63,7 @@ def test_a_manager_cannot_apply_to_appoint_someone_else(client, anna, bram, othe
     assert response.status_code == 302
     request = Request.objects.get()
     assert request.subject_user == anna
-    assert request.payload["manager"]["email"] == anna.email
+    assert request.payload_for_appoint_manager().manager.email == anna.email
     assert not Request.objects.filter(subject_user=bram).exists()
 
 

@@ -7,6 +7,7 @@ Each renewal extends from the current end (or today when expired), exactly once.
 """
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -74,7 +75,7 @@ def test_without_a_manager_the_representative_signs_and_support_fulfils_once(cli
     request = means_renewal_request_create(actor=bram, means=means, organization=no_manager, years=3)
     assert request.status == Request.Status.AWAITING_SIGNATURE
     assert outbox("signing_request", carla.email).exists()
-    assert request.payload["price"] == "0.00"
+    assert request.payload_for_means_renewal().price == Decimal("0.00")
 
     sign_as(client, request, carla)
     request.refresh_from_db()
@@ -98,7 +99,7 @@ def test_without_a_manager_the_representative_signs_and_support_fulfils_once(cli
 def test_with_a_working_manager_the_manager_approves_and_the_means_is_renewed_at_once(client, anna, bram, org):
     means = expiring(bram)
     request = means_renewal_request_create(actor=bram, means=means, organization=org, years=1)
-    assert request.payload["approvers"] == [anna.pk]
+    assert request.payload_for_means_renewal().approvers == (anna.pk,)
     assert outbox("means_renewal_approve", anna.email).count() == 1
     assert not outbox("signing_request").exists()
 
@@ -124,7 +125,7 @@ def test_a_manager_below_the_means_level_cannot_approve_so_the_representative_si
 
     make_manager(eh2_manager, org, level=AssuranceLevel.EH2)
     request = means_renewal_request_create(actor=bram, means=expiring(bram), organization=org, years=1)
-    assert "approvers" not in request.payload
+    assert request.payload_for_means_renewal().approvers == ()
     assert request.status == Request.Status.AWAITING_SIGNATURE
     with pytest.raises(ValidationError, match="above your own manager level"):
         means_renewal_approve(actor=eh2_manager, request=request)

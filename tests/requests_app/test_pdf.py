@@ -1,5 +1,6 @@
 """The PDF forms and their signatures, checked with pyHanko and pypdf (no mocks)."""
 
+import datetime
 import io
 import os
 import re
@@ -15,9 +16,10 @@ from pypdf import PdfReader
 
 from reconi import pdf
 from reconi.levels import AssuranceLevel
-from requests_app import services
+from requests_app import payloads, services
 from requests_app.models import Request
 from requests_app.signing import form_pdf
+from tests.factories import minimal_payload
 
 from .conftest import apply, sign_as
 
@@ -30,7 +32,7 @@ def _validate_all(content: bytes):
 
 def test_appointment_pdf_names_the_organisation_manager_level_and_signers(eva, org, carla):
     request = apply(eva, org, level=AssuranceLevel.EH3)
-    text = pdf.pdf_text(bytes(request.pdf))
+    text = pdf.pdf_text(request.pdf_content())
     for expected in (request.number, org.name, org.kvk_number, "Eva Jansen", eva.email, "EH3", "Carla Smit"):
         assert expected in text, expected
     assert "Appointment of an authorization manager" in text  # eva's form is in English
@@ -39,7 +41,7 @@ def test_appointment_pdf_names_the_organisation_manager_level_and_signers(eva, o
 
 def test_the_form_has_an_empty_signature_field_per_required_signer(eva, joint_org):
     request = apply(eva, joint_org)
-    reader = PdfReader(io.BytesIO(bytes(request.pdf)))
+    reader = PdfReader(io.BytesIO(request.pdf_content()))
     fields = reader.get_fields() or {}
     expected = {f"rep-{r.pk}" for r in joint_org.representatives.all()}
     assert expected <= set(fields)
@@ -52,10 +54,20 @@ def test_the_form_has_an_empty_signature_field_per_required_signer(eva, joint_or
         (
             Request.Kind.NEW_MEANS,
             {
-                "people": [
-                    {"first_name": "Fleur", "last_name": "de Vries", "email": "fleur.devries@x.nl", "level": "EH2+"},
-                    {"first_name": "Gijs", "last_name": "Bakker", "email": "gijs.bakker@x.nl", "level": "EH3"},
-                ]
+                "people": tuple(
+                    payloads.Person(
+                        first_name=first,
+                        last_name=last,
+                        email=email,
+                        level=level,
+                        date_of_birth=datetime.date(1990, 1, 1),
+                        years=3,
+                    )
+                    for first, last, email, level in [
+                        ("Fleur", "de Vries", "fleur.devries@x.nl", "EH2+"),
+                        ("Gijs", "Bakker", "gijs.bakker@x.nl", "EH3"),
+                    ]
+                )
             },
             ["Application for eHerkenning means", "Fleur de Vries", "Gijs Bakker", "EH2+"],
         ),
@@ -69,7 +81,12 @@ def test_the_form_has_an_empty_signature_field_per_required_signer(eva, joint_or
 )
 def test_each_kind_of_form_renders_its_content(anna, bram, org, kind, payload, expected):
     request = services.request_create(
-        actor=anna, kind=kind, organization=org, subject_user=bram, payload=payload, language="en"
+        actor=anna,
+        kind=kind,
+        organization=org,
+        subject_user=bram,
+        payload=minimal_payload(kind, **payload),
+        language="en",
     )
     text = pdf.pdf_text(form_pdf(request))
     for snippet in [request.number, org.name, *expected]:
@@ -80,7 +97,7 @@ def test_signature_validates_with_pyhanko_and_carries_name_capacity_and_consent(
     request = apply(eva, org)
     sign_as(client, request, carla)
     request.refresh_from_db()
-    [(sig, status)] = _validate_all(bytes(request.signed_pdf))
+    [(sig, status)] = _validate_all(request.signed_pdf_content())
     assert status.bottom_line and status.intact and status.valid and status.trusted
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     assert sig.field_name == f"rep-{carla.pk}"
@@ -88,7 +105,7 @@ def test_signature_validates_with_pyhanko_and_carries_name_capacity_and_consent(
     reason = str(sig.sig_object["/Reason"])
     assert "Authorized representative" in reason and "Eva Jansen" in reason and "EH3" in reason
     assert sig.self_reported_timestamp is not None
-    assert pdf.sha256(bytes(request.signed_pdf)) == request.signed_pdf_sha256
+    assert pdf.sha256(request.signed_pdf_content()) == request.signed_pdf_sha256
 
 
 def test_several_signers_give_several_signatures_as_incremental_updates(client, eva, limited_org):
@@ -96,12 +113,12 @@ def test_several_signers_give_several_signatures_as_incremental_updates(client, 
     first, second, _third = list(limited_org.representatives.order_by("name"))
     sign_as(client, request, first)
     request.refresh_from_db()
-    after_first = bytes(request.signed_pdf)
+    after_first = request.signed_pdf_content()
     sign_as(client, request, second)
     request.refresh_from_db()
-    final = bytes(request.signed_pdf)
+    final = request.signed_pdf_content()
     # Incremental: every earlier revision is a prefix of the final file.
-    assert final.startswith(after_first) and after_first.startswith(bytes(request.pdf))
+    assert final.startswith(after_first) and after_first.startswith(request.pdf_content())
     results = _validate_all(final)
     assert [str(sig.sig_object["/Name"]) for sig, _status in results] == [first.name, second.name]
     assert all(status.bottom_line for _sig, status in results)
@@ -115,7 +132,7 @@ def test_visible_stamp_shows_the_signer(client, eva, org, carla):
     request = apply(eva, org)
     sign_as(client, request, carla)
     request.refresh_from_db()
-    reader = PdfReader(io.BytesIO(bytes(request.signed_pdf)))
+    reader = PdfReader(io.BytesIO(request.signed_pdf_content()))
     widgets = [
         annotation.get_object()
         for page in reader.pages
@@ -162,7 +179,7 @@ def test_forms_render_when_optional_details_are_missing(anna, org):
             kind=kind,
             organization=org,
             subject_user=nobody,
-            payload={"authorizations": [{"level": "EH2"}]},
+            payload=minimal_payload(kind),
             language="en",
         )
         text = pdf.pdf_text(form_pdf(request))

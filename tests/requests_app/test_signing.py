@@ -14,8 +14,9 @@ from organizations.models import Organization
 from reconi.levels import AssuranceLevel
 from requests_app import services, tokens
 from requests_app.models import Request, Signature, SigningToken
+from requests_app.payloads import UpgradePayload
 from tests.conftest import login, make_support
-from tests.factories import MeansFactory, UserFactory
+from tests.factories import MeansFactory, UserFactory, minimal_payload
 
 from .conftest import apply, code_from_outbox, en_url, link_for, open_token, outbox, sign_as
 
@@ -54,7 +55,7 @@ def test_signed_pdf_is_emailed_as_attachment_to_representative_and_applicant(cli
     for email in recipients.values():
         attachment = email.attachments.get()
         assert attachment.filename == f"{request.number}.pdf"
-        assert bytes(attachment.content) == bytes(request.signed_pdf)
+        assert bytes(attachment.content) == request.signed_pdf_content()
 
 
 def test_the_emailed_link_opens_the_signing_page_for_anyone(client, eva, org, carla):
@@ -67,7 +68,7 @@ def test_the_emailed_link_opens_the_signing_page_for_anyone(client, eva, org, ca
     assert request.number.encode() in response.content
     pdf = client.get(en_url("sign_pdf", token=link_for(request, carla)))
     assert pdf["Content-Type"] == "application/pdf"
-    assert pdf.content == bytes(request.pdf)
+    assert pdf.content == request.pdf_content()
 
 
 def test_tampered_token_gives_a_clear_page_and_changes_nothing(client, eva, org, carla):
@@ -279,7 +280,9 @@ def test_manager_signs_instead_of_the_representative(anna, org, bram):
         organization=org,
         subject_user=bram,
         level=AssuranceLevel.EH3,
-        payload={"from_level": "EH2", "to_level": "EH3"},
+        payload=UpgradePayload(
+            means_id=(bram.means.first() or MeansFactory(owner=bram, level="EH2")).pk, from_level="EH2", to_level="EH3"
+        ),
     )
     signature = services.request_sign_as_manager(actor=anna, request=request)
     request.refresh_from_db()
@@ -291,7 +294,13 @@ def test_manager_signs_instead_of_the_representative(anna, org, bram):
 
 
 def test_manager_of_another_organisation_cannot_sign(daan, org, bram, anna):
-    request = services.request_create(actor=anna, kind=Request.Kind.LINK_USER, organization=org, subject_user=bram)
+    request = services.request_create(
+        actor=anna,
+        kind=Request.Kind.LINK_USER,
+        organization=org,
+        subject_user=bram,
+        payload=minimal_payload(Request.Kind.LINK_USER, from_organization_id=org.pk),
+    )
     with pytest.raises(PermissionDenied):
         services.request_sign_as_manager(actor=daan, request=request)
     assert request.signatures.count() == 0

@@ -19,7 +19,7 @@ def signed_pdf(client, eva, org, carla):
     request = apply(eva, org)
     sign_as(client, request, carla)
     request.refresh_from_db()
-    return bytes(request.signed_pdf)
+    return request.signed_pdf_content()
 
 
 def _verify(client, content: bytes, name="form.pdf"):
@@ -75,7 +75,7 @@ def test_not_a_pdf_is_rejected_with_the_reason(client):
 
 def test_an_unsigned_pdf_is_not_valid(client, eva, org, carla):
     request = apply(eva, org)
-    response = _verify(client, bytes(request.pdf))
+    response = _verify(client, request.pdf_content())
     assert b'data-reason="not_signed"' in response.content
 
 

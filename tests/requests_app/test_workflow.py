@@ -83,7 +83,7 @@ def test_manager_makes_a_draft_request_for_new_means_with_the_people(anna, org):
     assert request.kind == Request.Kind.NEW_MEANS
     assert request.status == Request.Status.DRAFT
     assert request.created_by == anna
-    assert request.payload["people"][0]["email"] == "jan.devries@voorbeeld-bv1.nl"
+    assert request.payload_for_new_means().people[0].email == "jan.devries@voorbeeld-bv1.nl"
     assert AuditEvent.objects.filter(action="request.create", object_id=str(request.pk)).exists()
 
 
@@ -122,7 +122,7 @@ def test_bulk_with_an_invalid_row_saves_nothing_unless_only_valid_rows_are_asked
 
     request, skipped = means_request_create_bulk(actor=anna, organization=org, rows=rows, only_valid=True)
     assert skipped == 1
-    assert [p["first_name"] for p in request.payload["people"]] == ["Jan"]
+    assert [p.first_name for p in request.payload_for_new_means().people] == ["Jan"]
 
 
 def test_new_means_from_request_to_fulfilment(anna, org, support, service_eh2, django_capture_on_commit_callbacks):
@@ -331,7 +331,7 @@ def test_declining_a_link_leaves_the_user_unlinked(anna_of_both, bram, org2):
 
     request.refresh_from_db()
     assert request.status == Request.Status.CANCELLED
-    assert request.payload["declined"] is True
+    assert request.payload_for_link_user().declined is True
     assert not Membership.objects.filter(user=bram, organization=org2).exists()
     with pytest.raises(ValidationError):
         link_request_accept(actor=bram, request=request)

@@ -89,7 +89,7 @@ def test_upload_shows_a_preview_and_makes_one_request_for_all_rows(manager_clien
     response = manager_client.post("/en/manage/users/add/preview/", {"action": "submit"})
     request = Request.objects.get()
     assert response["Location"].endswith(f"/manage/requests/{request.pk}/")
-    assert [p["first_name"] for p in request.payload["people"]] == ["Jan", "Piet"]
+    assert [p.first_name for p in request.payload_for_new_means().people] == ["Jan", "Piet"]
     assert "users_add_csv" not in manager_client.session
 
 
@@ -115,7 +115,7 @@ def test_submit_only_the_valid_rows(manager_client, org):
     post_file(manager_client, org, HEADER + JAN + "Kees,,Bakker,1970-02-02,info@gmail.com,,EH2,1\n")
     manager_client.post("/en/manage/users/add/preview/", {"action": "submit_valid"})
     request = Request.objects.get()
-    assert [p["first_name"] for p in request.payload["people"]] == ["Jan"]
+    assert [p.first_name for p in request.payload_for_new_means().people] == ["Jan"]
 
 
 def test_a_bad_file_keeps_the_chosen_organisation_and_says_why(manager_client, org):

@@ -130,8 +130,8 @@ def test_add_one_user_makes_a_draft_request_and_shows_it(manager_client, org, se
     )
     request = Request.objects.get()
     assert response["Location"].endswith(f"/manage/requests/{request.pk}/")
-    person = request.payload["people"][0]
-    assert [a["scope"] for a in person["authorizations"]] == ["level", "service"]
+    person = request.payload_for_new_means().people[0]
+    assert [a.scope for a in person.authorizations] == ["level", "service"]
 
     detail = manager_client.get(response["Location"]).content.decode()
     assert "jan.devries@voorbeeld-bv1.nl" in detail and request.number in detail
