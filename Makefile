@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate seed lint format messages lock worker beat bench
+.PHONY: run test smoke install migrate seed lint format messages lock worker beat bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.lock | $(BIN)/python
+$(STAMP): requirements.lock requirements-dev.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,6 +29,11 @@ run: seed
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Only the production tests (part of `make test`): gunicorn, worker and beat with production
+# settings on PostgreSQL (DATABASE_URL's server) and a Redis server of their own.
+smoke: install
+	$(BIN)/python -m pytest tests/production -p no:cacheprovider $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -41,8 +46,9 @@ messages: install
 	$(BIN)/python manage.py makemessages -l nl -l en --ignore=.venv --ignore=var --ignore=tests --ignore=test-artifacts --ignore=bench --no-obsolete
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
+# Install what pyproject.toml names first (pip install ...), then write both lock files.
 lock: install
-	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
+	$(BIN)/python deploy/lock.py
 
 worker: install
 	$(BIN)/celery -A reconi worker -l info

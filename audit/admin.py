@@ -4,13 +4,15 @@ The hash chain is verified on request ("Verify the hash chain" on the list):
 walking the whole log is linear in its size, too slow for every page view.
 Each row's own hash is checked in the list, which costs no query.
 
-``AuditedSaveMixin`` is for the other apps' admins: plain saves that are audited.
+``AuditedSaveMixin`` and ``AuditedDeleteMixin`` are for the other apps' admins: plain
+saves and deletions, audited.
 """
 
 import json
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -43,6 +45,28 @@ class AuditedSaveMixin:
             organization=self.audit_organization(obj),
             data={"fields": changed},
         )
+
+
+class AuditedDeleteMixin:
+    """Deleting is a change too: one audit event per deleted row, in the deletion's transaction."""
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_record(
+                actor=request.user,
+                action=f"{self.opts.model_name}.delete",
+                obj=obj,
+                data={"object": str(obj), **self.audit_details(obj)},
+            )
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+    def audit_details(self, obj) -> dict:
+        return {}
 
 
 @admin.register(AuditEvent)

@@ -57,8 +57,9 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Audit events are append-only."))
 
-    def compute_hash(self) -> str:
-        payload = json.dumps(
+    def hash_input(self) -> str:
+        """The canonical text the hash is taken of (exported, so anyone can recompute it)."""
+        return json.dumps(
             {
                 "prev": self.prev_hash,
                 "created_at": self.created_at.isoformat(),
@@ -74,4 +75,6 @@ class AuditEvent(models.Model):
             sort_keys=True,
             default=str,
         )
-        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.hash_input().encode()).hexdigest()

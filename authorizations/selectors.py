@@ -11,7 +11,7 @@ from django.utils import timezone
 from organizations.models import Membership, Organization
 from users.models import Means
 
-from .models import Authorization, AuthorizationStatus, Service
+from .models import Authorization, Service
 
 
 def user_may_use_service(
@@ -89,36 +89,42 @@ def users_linked_to(*, organizations):
     ).order_by("last_name", "first_name", "email")
 
 
-def _search(queryset, text: str):
+def _search(queryset, text: str, organization_ids: list[int]):
     """Every word must match the user's name or email, or the service's (or provider's) name.
 
-    The matching users, services and providers are found first (small tables), and the
-    authorizations filtered on their ids: one hashed lookup per row instead of six
-    ``UPPER() LIKE`` on every joined row (100,000 rows: 110 ms -> 20 ms, bench/manage_pages.py).
+    The matching people of these organisations, services and providers are found first
+    (small sets), and the authorizations filtered on their ids: one hashed lookup per
+    row instead of six ``UPPER() LIKE`` on every joined row, and no search over the
+    people of other organisations.
     """
     from users.models import User
 
     from .models import ServiceProvider
 
+    members = User.objects.filter(memberships__organization_id__in=organization_ids)
     for word in text.split():
-        users = User.objects.filter(_user_word(word)).values("pk")
+        users = members.filter(_user_word(word)).values("pk")
         services = Service.objects.filter(Q(name__icontains=word) | Q(provider__name__icontains=word)).values("pk")
         providers = ServiceProvider.objects.filter(name__icontains=word).values("pk")
         queryset = queryset.filter(Q(user__in=users) | Q(service__in=services) | Q(provider__in=providers))
     return queryset
 
 
-def authorization_list(*, user, filters: dict | None = None, on: datetime.date | None = None):
-    """The Permissions list: pending and active by default, sorted by expiry.
+def authorization_list(*, organization_ids: list[int], filters: dict | None = None, on: datetime.date | None = None):
+    """The Permissions list of these organisations (the ids the manager manages, worked out
+    once per request): pending and active by default, sorted by expiry.
 
     ``filters`` holds cleaned values: organization, user, user_q (words of the user's
-    name or email), level, status, q,
-    show_inactive, expiring (bool) and month (a date in the month of expiry).
-    A chosen status wins over show_inactive.
+    name or email), level, status, q, show_inactive, expiring (bool) and month (a date
+    in the month of expiry). A chosen status wins over show_inactive.
+
+    Every filter is a condition on the authorization row itself (or a small id set), so
+    that the covering index ``authz_org_list`` serves the sort and the filters; page
+    through it with ``ids_only`` and ``in_order``: sort ids, then join the rows shown.
     """
     on = on or timezone.localdate()
     filters = filters or {}
-    queryset = authorizations_managed_by(user=user, on=on)
+    queryset = Authorization.objects.filter(organization_id__in=organization_ids)
     if filters.get("organization"):
         queryset = queryset.filter(organization=filters["organization"])
     if filters.get("user"):
@@ -126,13 +132,15 @@ def authorization_list(*, user, filters: dict | None = None, on: datetime.date |
     if filters.get("user_q"):
         from users.models import User
 
-        queryset = queryset.filter(user__in=user_search(User.objects.all(), filters["user_q"]).values("pk"))
+        members = User.objects.filter(memberships__organization_id__in=organization_ids)
+        queryset = queryset.filter(user__in=user_search(members, filters["user_q"]).values("pk"))
     if filters.get("level"):
         queryset = queryset.filter(level=filters["level"])
     if filters.get("status"):
         queryset = queryset.with_status_in([filters["status"]], on)
     elif not filters.get("show_inactive"):
-        queryset = queryset.with_status_in([AuthorizationStatus.PENDING, AuthorizationStatus.ACTIVE], on)
+        # Pending or active: not revoked and not yet ended (a pending one ends after it starts).
+        queryset = queryset.filter(revoked_at__isnull=True, valid_until__gte=on)
     if filters.get("expiring"):
         queryset = queryset.filter(revoked_at__isnull=True, valid_until__gte=on, valid_until__lte=expiring_until(on))
     if filters.get("month"):
@@ -141,8 +149,24 @@ def authorization_list(*, user, filters: dict | None = None, on: datetime.date |
             revoked_at__isnull=True, valid_until__gte=max(start, on), valid_until__lt=start + relativedelta(months=1)
         )
     if filters.get("q"):
-        queryset = _search(queryset, filters["q"])
+        queryset = _search(queryset, filters["q"], organization_ids)
     return queryset.order_by("valid_until", "id")
+
+
+def ids_only(queryset):
+    """The sorted ids of a list: what pagination counts and slices, without joining a row."""
+    return queryset.values_list("id", flat=True)
+
+
+def in_order(ids: list[int], on: datetime.date | None = None) -> list[Authorization]:
+    """The authorizations ``ids``, joined with what a row shows, in the order of ``ids``."""
+    rows = (
+        Authorization.objects.filter(pk__in=ids)
+        .with_status(on)
+        .select_related("user", "organization", "service__provider", "provider")
+        .in_bulk()
+    )
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 @dataclass

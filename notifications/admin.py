@@ -1,9 +1,11 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .masking import mask_secrets
 from .models import OutboxAttachment, OutboxEmail, RenewalReminder
 from .services import email_resend
 
@@ -70,9 +72,9 @@ class OutboxEmailAdmin(admin.ModelAdmin):
         "to",
         "recipient",
         "language",
-        "subject",
-        "body_text",
-        "body_html",
+        "masked_subject",
+        "masked_body_text",
+        "masked_body_html",
         "dedupe_key",
         "status",
         "attempts",
@@ -83,7 +85,21 @@ class OutboxEmailAdmin(admin.ModelAdmin):
         "sent_at",
     ]
     # Bodies are what was rendered and sent: nobody edits them. Change rights only unlock "Resend".
+    # They are shown with their signing links, password links and codes masked (masking.py).
     readonly_fields = fields
+
+    @admin.display(description=_("subject"))
+    def masked_subject(self, obj):
+        return mask_secrets(obj.subject, kind=obj.kind)
+
+    @admin.display(description=_("text body"))
+    def masked_body_text(self, obj):
+        return format_html("<pre>{}</pre>", mask_secrets(obj.body_text, kind=obj.kind))
+
+    @admin.display(description=_("HTML body"))
+    def masked_body_html(self, obj):
+        # The markup as text, never rendered: a rendered link would be one click away.
+        return format_html("<pre>{}</pre>", mask_secrets(obj.body_html, kind=obj.kind))
 
     def has_add_permission(self, request):
         return False

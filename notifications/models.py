@@ -47,8 +47,9 @@ class OutboxEmail(models.Model):
         verbose_name_plural = _("outbox")
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The delivery sweep walks pending rows by id; small, since sent rows leave it.
-            models.Index(fields=["id"], name="outbox_pending", condition=Q(status="pending")),
+            # The delivery sweep walks pending rows in order of their next attempt; small, since
+            # sent rows leave it.
+            models.Index(fields=["next_attempt_at", "id"], name="outbox_pending_next", condition=Q(status="pending")),
             # For the admin's status filter; kept to one index, as the reminder job inserts in bulk.
             models.Index(fields=["status", "-created_at"], name="outbox_status_created"),
         ]
@@ -72,6 +73,53 @@ class OutboxEmail(models.Model):
         domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "reconi.example"
         stamp = f"{self.created_at:%Y%m%d%H%M%S%f}" if self.created_at else "0"
         return f"<outbox.{self.pk}.{self.resends}.{stamp}@{domain}>"
+
+
+class DeliveryAttempt(models.Model):
+    """One try to hand an email to the SMTP server: when, how it ended, what the server said.
+
+    Written in its own transaction before the SMTP session starts, so that an attempt whose
+    worker or database connection died mid-send stays visible (outcome "interrupted"): if
+    the email then arrives twice, the outbox shows why.
+    """
+
+    class Outcome(models.TextChoices):
+        STARTED = "started", _("In progress")
+        SENT = "sent", _("Accepted by the server")
+        RETRY = "retry", _("Temporary failure, will retry")
+        FAILED = "failed", _("Permanent failure")
+        INTERRUPTED = "interrupted", _("Interrupted, outcome unknown")
+
+    email = models.ForeignKey(
+        OutboxEmail, verbose_name=_("email"), on_delete=models.PROTECT, related_name="delivery_attempts"
+    )
+    number = models.PositiveIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome, default=Outcome.STARTED)
+    smtp_code = models.PositiveSmallIntegerField(_("SMTP code"), null=True, blank=True)
+    smtp_reply = models.TextField(_("server reply or error"), blank=True)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        ordering = ["email", "started_at", "id"]
+        indexes = [
+            # Possible duplicates for the admin and /healthz; few rows.
+            models.Index(
+                fields=["email"], name="attempt_unfinished", condition=Q(outcome__in=["started", "interrupted"])
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=["started", "sent", "retry", "failed", "interrupted"]),
+                name="attempt_outcome_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.get_outcome_display()}"
 
 
 class OutboxAttachment(models.Model):

@@ -1,8 +1,9 @@
-"""Celery tasks: take ids, call a service. Each is safe to run twice (row claims, unique keys).
+"""Celery tasks: take ids, call a service. Each is safe to run twice (row leases, unique keys).
 
 Late acks (CELERY_TASK_ACKS_LATE) mean a worker killed mid-task leaves its message
-on the broker for the next worker; the row it held is unlocked when its database
-connection dies, so nothing is lost.
+on the broker for the next worker. The row it was sending stays leased until
+NOTIFICATIONS_DELIVERY_LEASE has passed; then the redelivered task (or the sweep)
+sends it again, and the dead attempt shows as "interrupted" in the outbox.
 """
 
 from celery import shared_task
@@ -17,8 +18,9 @@ FLUSH_BATCH = 500
 def email_deliver_task(self, email_id: int) -> str:
     result = services.email_deliver(email_id=email_id)
     # In-process (no broker) a retry would sleep in the caller's request: the sweep retries instead.
-    if result.status == "retry" and not self.request.is_eager and self.request.retries < self.max_retries:
-        raise self.retry(countdown=result.retry_in)
+    # Past max_retries the sweep carries on: the task's retries only make the first hour quick.
+    if result.status in ("retry", "waiting") and not self.request.is_eager and self.request.retries < self.max_retries:
+        raise self.retry(countdown=max(result.retry_in or 0, 0.5))
     return result.status
 
 
@@ -27,5 +29,5 @@ def outbox_flush_task(self) -> dict:
     limit = None if self.request.is_eager else FLUSH_BATCH
     result = services.outbox_flush(limit=limit)
     if limit is not None and result.processed >= limit:
-        outbox_flush_task.delay()
+        services.broker_publish(outbox_flush_task)
     return {"sent": result.sent, "failed": result.failed, "retry": result.retry}

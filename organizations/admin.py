@@ -66,6 +66,27 @@ class RepresentativeAdmin(AuditedSaveMixin, admin.ModelAdmin):
     def audit_organization(self, obj):
         return obj.organization
 
+    # Name, date of birth and address are what a signing link checks against (with the code
+    # emailed to that address): support adds a representative from the KvK extract, but does
+    # not redirect or rewrite one afterwards. A correction is a new extract, or a superuser.
+    IDENTITY = ("organization", "name", "email", "date_of_birth", "authority", "extract_date", "user")
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not request.user.is_superuser:
+            fields = ["birth_year" if field == "date_of_birth" else field for field in fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            return (*self.IDENTITY[:3], "birth_year", *self.IDENTITY[4:])
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description=_("year of birth"))
+    def birth_year(self, obj) -> str:
+        """Enough to tell two people apart; the full date stays a question only the director answers."""
+        return str(obj.date_of_birth.year) if obj.date_of_birth else "—"
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)

@@ -57,11 +57,27 @@ def get_scoped_or_404(request, queryset, **lookup):
         raise Http404 from None
 
 
+def _manager_levels(request) -> dict[int, str]:
+    """{organisation id: manager level} of what the user manages now: worked out once per request, never kept."""
+    if not request.user.is_authenticated:
+        return {}
+    if not hasattr(request, "_manager_levels"):
+        request._manager_levels = dict(
+            Membership.objects.filter(
+                user=request.user, organization__in=Organization.objects.managed_by(request.user)
+            ).values_list("organization_id", "manager_level")
+        )
+    return request._manager_levels
+
+
+def managed_organization_ids(request) -> list[int]:
+    """The ids of the organisations the user manages now."""
+    return sorted(_manager_levels(request))
+
+
 def managed_organizations(request):
-    """The organisations the user manages now, cached on the request only."""
-    if not hasattr(request, "_managed_organizations"):
-        request._managed_organizations = Organization.objects.managed_by(request.user)
-    return request._managed_organizations
+    """The organisations the user manages now, on literal ids: no subquery in every query that scopes by them."""
+    return Organization.objects.filter(pk__in=managed_organization_ids(request))
 
 
 def _step_up_response(request):
@@ -78,12 +94,7 @@ def manager_required(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        organizations = managed_organizations(request)
-        levels = list(
-            Membership.objects.filter(user=request.user, organization__in=organizations).values_list(
-                "manager_level", flat=True
-            )
-        )
+        levels = list(_manager_levels(request).values())
         if not levels:
             raise PermissionDenied(_("You are not an authorization manager."))
         highest = AssuranceLevel.highest(levels)

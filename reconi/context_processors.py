@@ -2,7 +2,7 @@ from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language_from_path
 
-from portal.guards import managed_organizations
+from portal.guards import managed_organization_ids
 
 
 def navigation(request) -> dict:
@@ -16,7 +16,7 @@ def navigation(request) -> dict:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return False
-        return managed_organizations(request).exists()
+        return bool(managed_organization_ids(request))
 
     return {
         "is_manager": SimpleLazyObject(is_manager),

@@ -21,6 +21,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from reconi.metrics import SIGNING_LATENCY
+
 logger = logging.getLogger(__name__)
 
 PX_TO_PT = 0.75  # WeasyPrint lays out in CSS px (1/96 in); PDF user space is 1/72 in.
@@ -309,7 +311,8 @@ def sign_pdf(
     signer, room = _signer_and_room()
     pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, new_field_spec=new_field_spec)
     out = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=out, bytes_reserved=room)
+    with SIGNING_LATENCY.time():
+        pdf_signer.sign_pdf(writer, output=out, bytes_reserved=room)
     return out.getvalue()
 
 

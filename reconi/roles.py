@@ -56,7 +56,6 @@ SUPPORT_PERMISSIONS = {
     ],
     "audit": ["view_auditevent"],
     "account": ["view_emailaddress"],
-    "mfa": ["view_authenticator"],
     "auth": ["view_group"],
     "requests_app": ["view_request", "change_request", "view_signature", "view_signingtoken"],
     "notifications": ["view_outboxemail", "change_outboxemail", "view_outboxattachment", "view_renewalreminder"],

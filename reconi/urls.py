@@ -11,6 +11,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path("i18n/setlang/", language_switch, name="set_language"),
 ]
 

@@ -1,34 +1,31 @@
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from reconi import health
 
 
 @login_not_required
 @require_GET
 def healthz(request):
-    status = {"database": "ok", "broker": "in-process"}
-    code = 200
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - report, do not crash the probe
-        status["database"] = f"error: {exc.__class__.__name__}"
-        code = 503
-    from django.conf import settings
-
-    if settings.CELERY_BROKER_URL:
-        try:
-            from kombu import Connection
-
-            with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
-                conn.ensure_connection(max_retries=1, timeout=2)
-            status["broker"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            status["broker"] = f"error: {exc.__class__.__name__}"
-            code = 503
+    """200 when the database and the broker answer; 503 within about two seconds when not."""
+    status = {"database": health.database_status(), "broker": health.broker_status()}
+    code = 200 if all(value in ("ok", "in-process") for value in status.values()) else 503
+    if status["database"] == "ok":
+        status.update(health.details())
     return JsonResponse(status, status=code)
+
+
+@login_not_required
+@require_GET
+def metrics(request):
+    """Prometheus scrape target; only for the configured addresses or the bearer token (see reconi.metrics)."""
+    from reconi import metrics as reconi_metrics
+
+    if not reconi_metrics.access_allowed(request):
+        return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
+    return HttpResponse(reconi_metrics.render(), content_type=reconi_metrics.CONTENT_TYPE)
 
 
 def permission_denied(request, exception=None):

@@ -119,7 +119,7 @@ def chromium_path():
 
 
 def login(client, user, *, second_factor: bool = True):
-    """Log in as after a real login; ``second_factor`` records a TOTP step as allauth does."""
+    """Log in as after a real login and its first page; ``second_factor`` records a TOTP step as allauth does."""
     import time
 
     from reconi.authentication import authentication_records_store
@@ -130,6 +130,8 @@ def login(client, user, *, second_factor: bool = True):
     if second_factor:
         records.append({"method": "mfa", "at": time.time(), "type": "totp"})
     authentication_records_store(session, user, records)
+    # As after the first page: the session's start and last renewal recorded (reconi.middleware).
+    session["_session_started_at"] = session["_session_renewed_at"] = int(time.time())
     session.save()
     return client
 

@@ -48,6 +48,9 @@ def own_object(manager_status):
 
 MATRIX: dict[str, Case] = {
     "healthz": Case(expect=everyone(200)),
+    # Prometheus scrape target: only from METRICS_ALLOWED_IPS or with the token, never for a login
+    # (tests/test_metrics.py covers the address and the token).
+    "metrics": Case(expect=everyone(403)),
     "set_language": Case(method="post", data=lambda w: {"language": "en", "next": "/"}, expect=everyone(302)),
     "home": Case(expect=signed_in(200)),
     "profile": Case(expect=signed_in(200)),

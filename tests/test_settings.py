@@ -52,11 +52,25 @@ def test_production_refuses_to_start_without_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
+def test_production_refuses_to_start_with_the_development_mfa_key():
+    result = _run(
+        "import django; django.setup()",
+        {
+            "DJANGO_SETTINGS_MODULE": "reconi.settings.production",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "x.example",
+        },
+    )
+    assert result.returncode != 0
+    assert "MFA_ENCRYPTION_KEYS" in result.stderr
+
+
 def test_production_check_deploy_is_clean():
     env = {
         "DJANGO_SETTINGS_MODULE": "reconi.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "reconi.example",
+        "MFA_ENCRYPTION_KEYS": secrets.token_urlsafe(32),
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -1,7 +1,10 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.urls import translate_url
 from django.utils import translation
 from django.utils.translation import get_language_from_request
+
+from reconi.crypto import decrypt_text, encrypt_text
 
 from .models import User
 
@@ -31,3 +34,13 @@ class AccountAdapter(DefaultAccountAdapter):
         language = getattr(user, "language", None) or translation.get_language()
         with translation.override(language):
             return super().send_mail(template_prefix, email, context)
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Second-factor secrets are stored encrypted: the database, a backup or the admin shows ciphertext."""
+
+    def encrypt(self, text: str) -> str:
+        return encrypt_text(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return decrypt_text(encrypted_text)

@@ -1,13 +1,17 @@
 import datetime
 
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
 from dateutil.relativedelta import relativedelta
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from notifications.services import email_queue
 from reconi.levels import AssuranceLevel
+from reconi.links import portal_url_for
 from reconi.roles import require_support
 
 from .models import Means, User
@@ -106,3 +110,37 @@ def user_language_set(*, actor: User, language: str) -> bool:
     actor.language = language
     audit_record(actor=actor, action="user.language_set", obj=user, data={"from": previous, "to": language})
     return True
+
+
+def password_reset_url(user: User) -> str:
+    """A link where ``user`` chooses a new password (allauth's reset-from-key page, in their language)."""
+    return portal_url_for(
+        user,
+        "account_reset_password_from_key",
+        uidb36=user_pk_to_url_str(user),
+        key=default_token_generator.make_token(user),
+    )
+
+
+def user_password_reset_send(*, actor: User, user: User) -> None:
+    """Support never sets a password: the person gets a link to choose one, and the audit log says who sent it.
+
+    The link is in the outbox like every email, masked wherever support could read it.
+    Staff accounts are left to superusers (a link to a colleague's mailbox is still a takeover path).
+    """
+    require_support(actor)
+    if (user.is_staff or user.is_superuser) and not actor.is_superuser:
+        raise PermissionDenied(_("Only a superuser can send a password link to a staff account."))
+    if not user.is_active:
+        raise ValidationError(_("This account is inactive."), code="inactive")
+    email_queue(
+        kind="password_reset_link",
+        to=user,
+        context={
+            "name": user.get_short_name(),
+            "email": user.email,
+            "password_url": password_reset_url(user),
+            "login_url": portal_url_for(user, "account_login"),
+        },
+    )
+    audit_record(actor=actor, action="user.password_reset_link", obj=user, data={"email": user.email})

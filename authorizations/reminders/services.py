@@ -230,7 +230,7 @@ def renewal_reminders_send(
 
     Exactly once per (object, valid_until, stage), also with two runs at once: the
     claim and the outbox rows commit together, or neither does. The emails are
-    rendered once per shape (``notifications.rendering``); ``fast=False`` renders
+    rendered once per shape (``reconi.rendering``); ``fast=False`` renders
     each one in full and inserts through the ORM, as before, for the benchmark's comparison.
     """
     today = today or timezone.localdate()

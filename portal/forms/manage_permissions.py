@@ -67,7 +67,7 @@ class PermissionFilterForm(forms.Form):
         users = users_linked_to(organizations=organizations)
         user_field = self.fields["user"]
         user_field.queryset = users  # validates an id from a link (?user=<id>) whichever widget shows
-        first = list(users[: USER_SELECT_LIMIT + 1])
+        first = list(users.only("pk", "first_name", "last_name", "email")[: USER_SELECT_LIMIT + 1])
         # Many users: the id travels hidden (the chosen person is named above the list) and a
         # text field searches names and emails instead.
         self.user_search = len(first) > USER_SELECT_LIMIT

@@ -8,9 +8,9 @@ goes through ``authorizations.services``; GET only shows a confirmation.
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +22,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from authorizations import selectors, services
 from authorizations.models import AuthorizationStatus
+from reconi.pagination import DeferredJoinPaginator
 
 from ..forms.manage_permissions import PERIOD_CHOICES, PeriodForm, PermissionFilterForm
-from ..guards import get_scoped_or_404, log_denied, managed_organizations, manager_required
+from ..guards import (
+    get_scoped_or_404,
+    log_denied,
+    managed_organization_ids,
+    managed_organizations,
+    manager_required,
+)
+from .permission_rows import PermissionRows, render_rows
 
 PAGE_SIZE = 50
 RENEWABLE = (AuthorizationStatus.PENDING, AuthorizationStatus.ACTIVE)
@@ -77,19 +85,29 @@ def permission_list(request):
         queryset = _scoped(request).none()
     else:
         filters = form.cleaned_data if form.is_bound else {}
-        queryset = selectors.authorization_list(user=request.user, filters=filters)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    for authorization in page:
-        authorization.renew_options = _new_end_dates(authorization.valid_until)
+        queryset = selectors.authorization_list(organization_ids=managed_organization_ids(request), filters=filters)
+    paginator = DeferredJoinPaginator(selectors.ids_only(queryset), PAGE_SIZE, load=selectors.in_order)
+    page = paginator.get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = PermissionRows(
+        next_url=request.get_full_path(), expiring_until=selectors.expiring_until(today), renew_options=_new_end_dates
+    )
     return render(
         request,
         "authorizations/permission_list.html",
         {
             "form": form,
             "page_obj": page,
+            "rows": render_rows(
+                [rows.row(authorization) for authorization in page],
+                context={
+                    "next": request.get_full_path(),
+                    "csrf_token": get_token(request),
+                    "new_url": reverse("permission_new"),
+                    "activate_options": rows.options(_new_end_dates(today)),
+                },
+            ),
             "show_inactive": form.is_bound and form.is_valid() and form.cleaned_data.get("show_inactive"),
-            "activate_options": _new_end_dates(timezone.localdate()),
-            "expiring_until": selectors.expiring_until(timezone.localdate()),
         },
     )
 
@@ -216,7 +234,8 @@ def permission_renew_many(request):
         organization_id = data.get("organization")
         if organization_id:
             filters["organization"] = get_scoped_or_404(request, managed_organizations(request), pk=organization_id)
-        selection = list(selectors.authorization_list(user=request.user, filters=filters))
+        ids = selectors.authorization_list(organization_ids=managed_organization_ids(request), filters=filters)
+        selection = selectors.in_order(list(selectors.ids_only(ids)))
     else:
         messages.warning(request, _("Select the permissions you want to renew first."))
         return redirect(next_url)

@@ -26,6 +26,7 @@ from requests_app.services import (
     means_request_create,
     means_request_create_bulk,
     people_check,
+    people_check_record,
     upgrade_request_create,
 )
 from users.models import Means, User
@@ -132,8 +133,16 @@ def users_add(request):
         if upload_form.is_valid():
             try:
                 parsed = parse_people_csv(upload_form.cleaned_data["file"])
+                people_check_record(
+                    actor=request.user,
+                    organization=upload_form.cleaned_data["organization"],
+                    rows=len(parsed.rows),
+                    source="csv",
+                )
             except CsvFileError as exc:
                 upload_form.add_error("file", str(exc))
+            except ValidationError as exc:
+                upload_form.add_error(None, exc.messages)
             else:
                 request.session[SESSION_CSV] = {
                     "organization_id": upload_form.cleaned_data["organization"].pk,
@@ -146,6 +155,9 @@ def users_add(request):
         person_form = PersonForm(request.POST, manager=request.user, prefix="person")
         if person_form.is_valid():
             try:
+                people_check_record(
+                    actor=request.user, organization=person_form.cleaned_data["organization"], rows=1, source="form"
+                )
                 new_request = means_request_create(
                     actor=request.user,
                     organization=person_form.cleaned_data["organization"],
@@ -261,7 +273,10 @@ def _without_extra(row: dict) -> dict:
 def _check(stored, organization, request) -> list[dict]:
     manager_level = manager_level_for(request.user, organization)
     results = people_check(
-        people=[_without_extra(row) for row in stored["rows"]], organization=organization, manager_level=manager_level
+        actor=request.user,
+        people=[_without_extra(row) for row in stored["rows"]],
+        organization=organization,
+        manager_level=manager_level,
     )
     checked = []
     for row, (_cleaned, errors) in zip(stored["rows"], results, strict=True):

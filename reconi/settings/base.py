@@ -33,6 +33,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "reconi.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "reconi.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -113,6 +114,14 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Reconi"
 MFA_TOTP_DIGITS = 6
 MFA_TOTP_PERIOD = 30
+MFA_ADAPTER = "users.adapters.MFAAdapter"
+# Authenticator secrets and recovery-code seeds are stored encrypted (reconi/crypto.py).
+# The first key encrypts, all decrypt (rotation). Production refuses the development key.
+DEV_MFA_ENCRYPTION_KEY = "dev-only-mfa-encryption-key-reconi"
+MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEYS", [DEV_MFA_ENCRYPTION_KEY])
+
+# Add-users checks (a person on the form or a CSV upload) per manager: count/period (s, m, h, d).
+PEOPLE_CHECK_RATE = env_str("PEOPLE_CHECK_RATE", "30/h")
 
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
@@ -131,7 +140,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = env_str("STATIC_ROOT", "") or VAR_DIR / "staticfiles"
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 STORAGES = {
@@ -146,8 +155,8 @@ STORAGES = {
 }
 
 # Sessions: rotate at login (Django does), idle timeout and absolute lifetime.
-SESSION_COOKIE_AGE = 60 * 30  # idle timeout: every request renews it
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = 60 * 30  # idle timeout: renewed by activity (reconi.middleware.SessionLifetimeMiddleware)
+SESSION_RENEW_SECONDS = 60  # ... at most this often, not on every request
 SESSION_ABSOLUTE_LIFETIME = 60 * 60 * 10
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -186,11 +195,30 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A frozen (SIGSTOP) or vanished Redis must not hold a web request: every socket operation
+# on the broker gives up after a second (without these, a publish waits forever). Requests
+# publish once, without retries (notifications.services.broker_publish); the outbox sweep
+# delivers whatever could not be published. Workers consume asynchronously, unaffected.
+BROKER_TIMEOUT = 1.0
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_TIMEOUT,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    # Opening a channel tries once instead of sleeping 2 s between tries (workers reconnect
+    # in their own loop, broker_connection_max_retries).
+    "max_retries": 0,
+}
 # Run with `celery -A reconi beat` (make beat); crontab times are in CELERY_TIMEZONE.
+# REMINDERS_EVERY_SECONDS replaces the daily 07:00 run by a short interval (the production smoke test).
+REMINDERS_EVERY_SECONDS = float(env_str("REMINDERS_EVERY_SECONDS", "0") or 0)
 CELERY_BEAT_SCHEDULE = {
     "renewal-reminders": {
-        "task": "authorizations.send_renewal_reminders",
-        "schedule": crontab(hour=7, minute=0),
+        "task": "notifications.send_renewal_reminders",
+        "schedule": REMINDERS_EVERY_SECONDS or crontab(hour=7, minute=0),
+    },
+    "audit-anchor": {
+        "task": "audit.anchor_chain_head",
+        "schedule": crontab(hour=0, minute=5),
     },
     "outbox-flush": {
         "task": "notifications.flush_outbox",
@@ -200,12 +228,28 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Beat runs each scheduled job once even when two beat processes run (a rolling deploy, a
+# second replica by mistake): only the holder of a lock in Redis sends; the other waits and
+# takes over within BEAT_LOCK_TTL seconds when the holder dies (reconi/beat.py).
+CELERY_BEAT_SCHEDULER = "reconi.beat:SingletonScheduler"
+BEAT_LOCK_URL = env_str("BEAT_LOCK_URL", "") or CELERY_BROKER_URL
+BEAT_LOCK_TTL = int(env_str("BEAT_LOCK_TTL", "60"))
+
+# /metrics (Prometheus): from these addresses or networks, or with "Authorization: Bearer <METRICS_TOKEN>".
+# Neither set: nobody.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
 # PDF signing: a self-signed development certificate under var/ unless configured.
 SIGNING_KEY_FILE = env_str("SIGNING_KEY_FILE", str(VAR_DIR / "signing" / "key.pem"))
 SIGNING_CERT_FILE = env_str("SIGNING_CERT_FILE", str(VAR_DIR / "signing" / "cert.pem"))
 # The intermediate certificates (PEM, any number) embedded in every signature; empty for a self-signed one.
 SIGNING_CHAIN_FILE = env_str("SIGNING_CHAIN_FILE", "")
 SIGNING_DEV_CERT_AUTOCREATE = True
+
+# The audit chain's head, signed, is written here every day (and mailed, when an address is set).
+AUDIT_ANCHOR_DIR = env_str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors"))
+AUDIT_ANCHOR_EMAIL = env_str("AUDIT_ANCHOR_EMAIL", "")
 
 LOGGING = {
     "version": 1,

@@ -84,7 +84,7 @@ def email_config() -> dict:
         return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     query = dict(part.split("=", 1) for part in parsed.query.split("&") if "=" in part)
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_BACKEND": "reconi.mail.SMTPBackend",
         "EMAIL_HOST": parsed.hostname or "localhost",
         "EMAIL_PORT": parsed.port or 25,
         "EMAIL_HOST_USER": unquote(parsed.username or ""),

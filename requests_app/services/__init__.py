@@ -25,6 +25,8 @@ from .checks import (
     needs_identity_check,
     organization_has_manager,
     people_check,
+    people_check_record,
+    people_visible_to,
     person_check,
     same_person,
 )
@@ -44,7 +46,13 @@ from .signatures import (
     request_sign_as_representative,
     request_submit,
 )
-from .support import identity_check_record, request_approve, request_email_resend, request_fulfil, request_reject
+from .support import (
+    identity_check_record,
+    request_approve,
+    request_email_resend,
+    request_fulfil,
+    request_reject,
+)
 
 __all__ = [
     "IDENTITY_CHECK_FROM",
@@ -69,6 +77,8 @@ __all__ = [
     "needs_identity_check",
     "organization_has_manager",
     "people_check",
+    "people_check_record",
+    "people_visible_to",
     "person_check",
     "request_approve",
     "request_cancel",

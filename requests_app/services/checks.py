@@ -5,21 +5,30 @@ and the services refuse whatever they find.
 """
 
 import datetime
+import logging
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from authorizations.models import Authorization, Service, ServiceProvider
 from organizations.models import Membership, Organization
 from reconi.levels import AssuranceLevel
+from reconi.ratelimit import rate_limit_hit
+from reconi.roles import is_support
 from users.models import Means, User
 from users.services import VALID_PERIODS
 from users.validators import validate_personal_email
 
 from ..models import Request
+
+security_log = logging.getLogger("reconi.security")
 
 PERSON_FIELDS = ("first_name", "initials", "last_name", "date_of_birth", "email", "phone", "level", "years")
 
@@ -103,11 +112,27 @@ def _clean_authorizations(raw, *, person_level: str, manager_level: str | None, 
     return cleaned
 
 
-def person_check(*, person: dict, organization: Organization, manager_level: str | None) -> tuple[dict, dict]:
+def people_visible_to(actor) -> QuerySet | None:
+    """The accounts the checks may say something about: the people of the organisations ``actor``
+    manages, or None (everyone) for support staff.
+
+    About anyone else the checks answer exactly as about an unknown person: no "belongs to someone
+    else", no "already has a means", no request number. Otherwise a manager could test guesses
+    of an outsider's address and date of birth against the answers (rule 9). Support sorts such a
+    request out when fulfilling it (the account check of ``request_fulfil``).
+    """
+    if is_support(actor):
+        return None
+    return User.objects.filter(memberships__organization__in=Organization.objects.managed_by(actor))
+
+
+def person_check(
+    *, person: dict, organization: Organization, manager_level: str | None, visible: QuerySet | None = None
+) -> tuple[dict, dict]:
     """Check one person of a new-means form. Returns ``(cleaned, errors)``; errors per field.
 
     A read: the forms and the CSV preview show its errors per field and column,
-    and ``means_request_create`` refuses whatever it finds.
+    and ``means_request_create`` refuses whatever it finds. ``visible``: see ``people_visible_to``.
     """
     errors: dict[str, list[str]] = {}
     cleaned = {field: str(person.get(field) or "").strip() for field in PERSON_FIELDS}
@@ -160,7 +185,7 @@ def person_check(*, person: dict, organization: Organization, manager_level: str
         except ValidationError as exc:
             errors.setdefault("email", []).extend(exc.messages)
         else:
-            existing = User.objects.filter(email__iexact=cleaned["email"]).first()
+            existing = (User.objects if visible is None else visible).filter(email__iexact=cleaned["email"]).first()
             if existing is not None and not same_person(
                 existing,
                 first_name=cleaned["first_name"],
@@ -203,15 +228,24 @@ def person_check(*, person: dict, organization: Organization, manager_level: str
 
 
 def people_check(
-    *, people: list[dict], organization: Organization, manager_level: str | None
+    *, actor: User, people: list[dict], organization: Organization, manager_level: str | None
 ) -> list[tuple[dict, dict]]:
-    """Check every person, and the people against each other and against open requests."""
+    """Check every person, and the people against each other and against open requests.
+
+    What ``actor`` may not see (people and requests of organisations it does not manage)
+    gives the same answer as what does not exist.
+    """
     results = []
     seen_emails: dict[str, int] = {}
     seen_people: dict[tuple, int] = {}
-    open_emails = _emails_in_open_requests()
+    visible = people_visible_to(actor)
+    open_emails = _emails_in_open_requests(
+        None if visible is None else Organization.objects.managed_by(actor).values("pk")
+    )
     for index, person in enumerate(people, start=1):
-        cleaned, errors = person_check(person=person, organization=organization, manager_level=manager_level)
+        cleaned, errors = person_check(
+            person=person, organization=organization, manager_level=manager_level, visible=visible
+        )
         email = cleaned["email"]
         identity = (_fold(cleaned["first_name"]), _fold(cleaned["last_name"]), cleaned["date_of_birth"])
         if email and email in seen_emails:
@@ -233,11 +267,14 @@ def people_check(
     return results
 
 
-def _emails_in_open_requests() -> dict[str, str]:
+def _emails_in_open_requests(organizations=None) -> dict[str, str]:
+    """Address -> request number of the open new-means requests (of ``organizations``, or all)."""
     emails = {}
     open_requests = Request.objects.filter(kind=Request.Kind.NEW_MEANS, status__in=Request.OPEN_STATUSES).only(
         "payload", "number"
     )
+    if organizations is not None:
+        open_requests = open_requests.filter(organization__in=organizations)
     for request in open_requests:
         for person in request.payload_for_new_means().people:
             if person.email:
@@ -256,3 +293,21 @@ def missing_identity_checks(request: Request) -> list[str]:
     if request.kind == Request.Kind.UPGRADE and needs_identity_check(request.level) and not request.identity_checked_at:
         return [str(request.subject_user)]
     return []
+
+
+def people_check_record(*, actor: User, organization: Organization, rows: int, source: str) -> None:
+    """One attempt at the Add-users checks (a person on the form, or a CSV upload): counted per manager
+    and written to the audit log. Past ``PEOPLE_CHECK_RATE`` the attempt is refused, also logged."""
+    allowed = rate_limit_hit(f"people_check:{actor.pk}", settings.PEOPLE_CHECK_RATE)
+    with transaction.atomic():  # committed also when the attempt is refused below
+        audit_record(
+            actor=actor,
+            action="people.check" if allowed else "people.check_limited",
+            organization=organization,
+            data={"rows": rows, "source": source},
+        )
+    if not allowed:
+        security_log.warning("people checks rate-limited for %s (%s rows, %s)", actor.email, rows, source)
+        raise ValidationError(
+            _("You checked many people in a short time. Wait a while and try again."), code="rate_limited"
+        )

@@ -6,11 +6,9 @@ recording its audit event, links into the portal and emails about a request.
 Status changes go through ``_transition`` (the allowed ones live in ``Request.TRANSITIONS``).
 """
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
@@ -74,24 +72,6 @@ def _require_manager(actor: User, organization: Organization) -> str:
     if level is None:
         raise PermissionDenied("You do not manage this organisation.")
     return level
-
-
-def _portal_url(path: str) -> str:
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
-
-
-def _url_in(language: str, name: str, **kwargs) -> str:
-    with translation.override(language):
-        return _portal_url(reverse(name, kwargs=kwargs or None))
-
-
-def _language_of(user: User | None) -> str:
-    return getattr(user, "language", None) or settings.LANGUAGE_CODE
-
-
-def _url_for(user: User | None, name: str, **kwargs) -> str:
-    """A portal link for ``user``, in their language."""
-    return _url_in(_language_of(user), name, **kwargs)
 
 
 def _email_about(request: Request, *, kind: str, to: User, dedupe_key: str | None, **context) -> None:

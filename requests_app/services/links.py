@@ -10,11 +10,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from organizations.models import Membership, Organization
+from reconi.links import portal_url_for
 from users.models import User
 
 from .. import payloads
 from ..models import Request
-from .core import _audit, _decide, _email_about, _locked, _require_manager, _transition, _url_for, request_create
+from .core import _audit, _decide, _email_about, _locked, _require_manager, _transition, request_create
 
 
 def linkable_users(*, manager: User):
@@ -92,7 +93,7 @@ def _email_link_request(request: Request, *, resend: bool = False) -> None:
         dedupe_key=None if resend else f"link_request:{request.pk}",
         from_organization=request.payload_for_link_user().from_organization,
         manager=str(request.created_by or ""),
-        home_url=_url_for(user, "home"),
+        home_url=portal_url_for(user, "home"),
     )
 
 
@@ -147,5 +148,5 @@ def _email_link_answer(request: Request, *, accepted: bool) -> None:
         dedupe_key=f"link_request_answered:{request.pk}",
         user_name=str(request.subject_user),
         accepted=accepted,
-        detail_url=_url_for(manager, "request_detail", pk=request.pk),
+        detail_url=portal_url_for(manager, "request_detail", pk=request.pk),
     )

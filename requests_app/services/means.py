@@ -20,7 +20,7 @@ def means_request_create(*, actor: User, organization: Organization, people: lis
     manager_level = _require_manager(actor, organization)
     if not people:
         raise ValidationError(_("Add at least one person."), code="empty")
-    results = people_check(people=people, organization=organization, manager_level=manager_level)
+    results = people_check(actor=actor, people=people, organization=organization, manager_level=manager_level)
     problems = [(index, errors) for index, (_cleaned, errors) in enumerate(results, start=1) if errors]
     if problems:
         if len(results) == 1:
@@ -57,7 +57,7 @@ def means_request_create_bulk(
     """
     with transaction.atomic():
         manager_level = _require_manager(actor, organization)
-        results = people_check(people=rows, organization=organization, manager_level=manager_level)
+        results = people_check(actor=actor, people=rows, organization=organization, manager_level=manager_level)
         valid = [cleaned for cleaned, errors in results if not errors]
         skipped = len(results) - len(valid)
         if skipped and not only_valid:

@@ -24,13 +24,14 @@ from organizations.models import Membership, Organization
 from organizations.roles import manager_level_over, managers_of
 from organizations.services import means_extend
 from reconi.levels import AssuranceLevel
+from reconi.links import portal_url_for
 from users.models import Means, User
 from users.rules import manager_may_renew_refusal, means_renewal_refusal, renewal_end, renewal_price
 
 from .. import payloads
 from ..models import Request
 from ..signing import signer_requirement
-from .core import _audit, _decide, _email_about, _locked, _transition, _url_for, request_create
+from .core import _audit, _decide, _email_about, _locked, _transition, request_create
 from .signatures import _send_for_signature
 
 
@@ -115,7 +116,7 @@ def means_renewal_request_create(*, actor: User, means: Means, organization: Org
                 years=years,
                 valid_until=means.valid_until,
                 new_valid_until=request.payload_for_means_renewal().new_valid_until,
-                detail_url=_url_for(manager, "request_detail", pk=request.pk),
+                detail_url=portal_url_for(manager, "request_detail", pk=request.pk),
             )
     else:
         request = _send_for_signature(actor=actor, request=request, requirement=signer_requirement(organization))

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from notifications.services import Attachment, email_queue
 from organizations.roles import manager_level_for, require_manager_or_support
+from reconi.links import portal_url_in
 from reconi.pdf import sha256
 from reconi.roles import is_support
 from users.models import User
@@ -28,7 +29,7 @@ from ..signing import (
 )
 from ..tokens import TokenError, code_matches, token_issue
 from .checks import organization_has_manager
-from .core import _audit, _locked, _require_manager, _revoke_open_tokens, _transition, _url_in
+from .core import _audit, _locked, _require_manager, _revoke_open_tokens, _transition
 
 SIGNED_KINDS = (Request.Kind.NEW_MEANS, Request.Kind.UPGRADE, Request.Kind.NEW_AUTHORIZATIONS)
 # Signed by the representative (no manager to approve it), never by a manager: a manager approves instead.
@@ -66,7 +67,7 @@ def _send_for_signature(*, actor, request: Request, requirement: SignerRequireme
                 "request": request,
                 "representative": representative,
                 "applicant": request.created_by,
-                "url": _url_in(request.language or "nl", "sign", token=value),
+                "url": portal_url_in(request.language or "nl", "sign", token=value),
                 "expires_at": token.expires_at,
                 "rule_text": requirement.rule_text,
             },

@@ -6,9 +6,7 @@ Fulfilling creates accounts, means, links and authorizations through the other a
 import re
 from dataclasses import replace
 
-from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
-from allauth.account.utils import user_pk_to_url_str
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,13 +16,15 @@ from audit.services import audit_record
 from authorizations.models import Service, ServiceProvider
 from notifications.services import email_queue
 from organizations.models import Membership, Organization
+from reconi.links import portal_url_for
 from reconi.roles import require_support
 from users.models import Means, User
+from users.services import password_reset_url
 
 from .. import payloads
 from ..models import Request
 from .checks import missing_identity_checks, same_person
-from .core import _audit, _decide, _email_about, _locked, _transition, _url_for
+from .core import _audit, _decide, _email_about, _locked, _transition
 from .links import _email_link_request
 
 
@@ -131,7 +131,7 @@ def _email_decision(request: Request, *, resend: bool = False) -> None:
         status=request.status,
         status_label=request.get_status_display(),
         rejection_reason=request.rejection_reason,
-        detail_url=_url_for(manager, detail[0], **detail[1]),
+        detail_url=portal_url_for(manager, detail[0], **detail[1]),
     )
 
 
@@ -167,15 +167,6 @@ def _user_for_person(
     return user, True
 
 
-def _password_link(user: User) -> str:
-    return _url_for(
-        user,
-        "account_reset_password_from_key",
-        uidb36=user_pk_to_url_str(user),
-        key=default_token_generator.make_token(user),
-    )
-
-
 def _email_welcome(*, user: User, means: Means, organization: Organization, new_account: bool, resend: bool = False):
     """Rule 15: the new user gets a confirmation email and can use the means at once."""
     email_queue(
@@ -188,8 +179,8 @@ def _email_welcome(*, user: User, means: Means, organization: Organization, new_
             "level": means.level,
             "valid_until": means.valid_until,
             "new_account": new_account,
-            "password_url": _password_link(user) if new_account or not user.has_usable_password() else "",
-            "login_url": _url_for(user, "account_login"),
+            "password_url": password_reset_url(user) if new_account or not user.has_usable_password() else "",
+            "login_url": portal_url_for(user, "account_login"),
         },
         dedupe_key=None if resend else f"means_issued:{means.pk}",
     )

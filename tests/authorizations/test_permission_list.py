@@ -28,7 +28,7 @@ from users.models import User
 URL = "/en/manage/permissions/"
 # Session, user, guardian/means look-ups of the manager check and the menu, the two filter choice lists,
 # COUNT and one page of rows, the session save: none of them depends on the number of rows.
-MAX_QUERIES = 16
+MAX_QUERIES = 9  # session, user, the managed organisations (2), the form's choices, count, ids, rows
 ROW = re.compile(r'data-testid="permission-row" data-id="(\d+)" data-status="(\w+)"')
 
 

@@ -22,6 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import require_or_skip
+from tests.rules.conftest import _post_migrate_data_for_transactional_tests  # noqa: F401 - autouse here too
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,6 +52,8 @@ class SMTPHandler:
         self.messages: list[email.message.Message] = []
         self.refuse_next = 0  # answer 451 to this many messages, then accept
         self.refused = 0
+        self.refuse_permanently = False  # answer 550 to every message
+        self.hold_after_accept = False  # store the next message, then keep the client waiting for "250"
         self.hold = False  # keep the next message in DATA until released
         self.holding = False
 
@@ -63,6 +66,8 @@ class SMTPHandler:
             finally:
                 self.holding = False
             return "451 4.3.0 Sender went away"
+        if self.refuse_permanently:
+            return "550 5.1.1 No such mailbox"
         if self.refuse_next > 0:
             self.refuse_next -= 1
             self.refused += 1
@@ -70,7 +75,14 @@ class SMTPHandler:
         message = email.message_from_bytes(envelope.content)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
-        return "250 OK"
+        if self.hold_after_accept:  # the message is stored: a client that dies now sends it again
+            self.holding = True
+            try:
+                while self.hold_after_accept:
+                    await asyncio.sleep(0.05)
+            finally:
+                self.holding = False
+        return "250 2.0.0 Ok: queued"
 
     def message_ids(self) -> list[str]:
         return [m["Message-ID"] for m in self.messages]
@@ -89,7 +101,7 @@ def smtp_server():
 
 @pytest.fixture
 def smtp_settings(settings, smtp_server):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "reconi.mail.SMTPBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = smtp_server.port
     settings.EMAIL_TIMEOUT = 10
@@ -128,13 +140,14 @@ WORKER_SETTINGS = """\
 from reconi.settings.test import *  # noqa: F403
 
 CELERY_TASK_ALWAYS_EAGER = False
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_BACKEND = "reconi.mail.SMTPBackend"
 EMAIL_HOST = "127.0.0.1"
 EMAIL_PORT = {smtp_port}
 EMAIL_TIMEOUT = 10
 NOTIFICATIONS_RETRY_BACKOFF = 1
 NOTIFICATIONS_RETRY_BACKOFF_MAX = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {transport_options!r}
+NOTIFICATIONS_DELIVERY_LEASE = 3
+CELERY_BROKER_TRANSPORT_OPTIONS = {{**CELERY_BROKER_TRANSPORT_OPTIONS, **{transport_options!r}}}  # noqa: F405
 """
 
 

@@ -17,7 +17,7 @@ from tests.factories import AuthorizationFactory, UserFactory
 
 from .conftest import days, wait_for
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 Status = OutboxEmail.Status
 
@@ -74,6 +74,10 @@ def test_a_rolled_back_transaction_puts_nothing_on_the_broker(broker, bram):
     assert OutboxEmail.objects.get(pk=email.pk).status == Status.PENDING
 
 
+def outcomes(email):
+    return list(email.delivery_attempts.values_list("outcome", flat=True))
+
+
 def test_a_worker_killed_mid_task_loses_nothing(celery_worker, smtp_server, bram):
     smtp_server.hold = True  # the SMTP transfer hangs: the task is mid-delivery
     # prefork: the main process acknowledges while a child runs the task (the solo pool
@@ -86,7 +90,8 @@ def test_a_worker_killed_mid_task_loses_nothing(celery_worker, smtp_server, bram
     smtp_server.hold = False  # the dead worker's transfer is never completed
     wait_for(lambda: not smtp_server.holding, message="the SMTP session to end")
     row = OutboxEmail.objects.get(pk=email.pk)
-    assert (row.status, row.attempts) == (Status.PENDING, 0)  # its claim died with its connection
+    # The claim outlives the worker: the row is leased, the attempt shows it started.
+    assert (row.status, row.attempts) == (Status.PENDING, 1) and outcomes(row) == ["started"]
     assert smtp_server.messages == []
     started = timezone.now()
     # No beat, no sweep: only the unacknowledged message (late ack) can bring the email out.
@@ -94,4 +99,26 @@ def test_a_worker_killed_mid_task_loses_nothing(celery_worker, smtp_server, bram
     wait_for(all_sent(1), timeout=30, message="the redelivered task")
     settle()
     assert smtp_server.message_ids() == [email.message_id]
-    assert OutboxEmail.objects.get(pk=email.pk).sent_at >= started
+    row.refresh_from_db()
+    assert row.sent_at >= started and outcomes(row) == ["interrupted", "sent"]
+
+
+def test_a_worker_killed_after_the_server_accepted_leaves_a_visible_duplicate(celery_worker, smtp_server, bram):
+    from notifications.selectors import outbox_backlog
+
+    smtp_server.hold_after_accept = True  # stored at the server; the worker never hears "250"
+    worker = celery_worker(pool="prefork", concurrency=1)
+    with transaction.atomic():
+        email = email_queue(kind="authorization_revoked", to=bram, context={})
+    wait_for(lambda: smtp_server.holding, message="the server to hold its reply")
+    worker.kill()
+    smtp_server.hold_after_accept = False
+    celery_worker(pool="solo", visibility_timeout=1)
+    wait_for(all_sent(1), timeout=30, message="the redelivered task")
+    settle()
+    # At least once: the server got it twice, with the same Message-ID it can drop a copy by...
+    assert smtp_server.message_ids() == [email.message_id, email.message_id]
+    # ...and the outbox shows why: an attempt whose outcome is unknown, then the one that was sent.
+    row = OutboxEmail.objects.get(pk=email.pk)
+    assert outcomes(row) == ["interrupted", "sent"] and row.attempts == 2
+    assert outbox_backlog()["interrupted_attempts"] == 1

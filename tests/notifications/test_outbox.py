@@ -107,7 +107,7 @@ def test_smtp_failure_leaves_the_row_pending_with_the_error_and_a_later_attempt(
 
 
 def test_smtp_server_down_then_back_delivers_every_email_once(settings, smtp_server, bram, pim, anna):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "reconi.mail.SMTPBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens: connection refused
     settings.NOTIFICATIONS_RETRY_BACKOFF = 0
     emails = [email_queue(kind="authorization_revoked", to=u, context={}) for u in (bram, pim, anna)]
@@ -152,15 +152,46 @@ def test_recipient_refused_for_good_fails_the_row_and_the_batch_goes_on(smtp_set
     assert result.sent == 1 and smtp_server.messages[0]["To"] == pim.email
 
 
-def test_gives_up_after_the_maximum_number_of_attempts(smtp_settings, smtp_server, bram):
+def test_an_outage_never_fails_a_row_and_every_attempt_is_recorded(smtp_settings, smtp_server, bram):
+    # Far more refusals than the old budget of ten attempts: the row stays pending, then goes out.
     smtp_settings.NOTIFICATIONS_RETRY_BACKOFF = 0
-    smtp_settings.NOTIFICATIONS_MAX_ATTEMPTS = 2
-    smtp_server.refuse_next = 5
+    smtp_server.refuse_next = 25
     email = email_queue(kind="authorization_revoked", to=bram, context={})
-    assert email_deliver(email_id=email.pk).status == "retry"
+    for _ in range(25):
+        assert email_deliver(email_id=email.pk).status == "retry"
+    assert email_deliver(email_id=email.pk).status == "sent"
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (Status.SENT, 26)
+    attempts = list(email.delivery_attempts.values_list("number", "outcome", "smtp_code"))
+    assert attempts == [(n, "retry", 451) for n in range(1, 26)] + [(26, "sent", 250)]
+    last = email.delivery_attempts.last()
+    assert last.finished_at >= last.started_at and last.smtp_reply and last.worker
+    assert [m["Message-ID"] for m in smtp_server.messages] == [email.message_id]
+
+
+def test_retries_back_off_exponentially_up_to_the_cap(smtp_settings, smtp_server, bram):
+    smtp_settings.NOTIFICATIONS_RETRY_BACKOFF = 60
+    smtp_settings.NOTIFICATIONS_RETRY_BACKOFF_MAX = 3600
+    smtp_server.refuse_next = 9
+    email = email_queue(kind="authorization_revoked", to=bram, context={})
+    waits = []
+    for _ in range(9):
+        before = timezone.now()
+        assert email_deliver(email_id=email.pk).status == "retry"
+        email.refresh_from_db()
+        waits.append(round((email.next_attempt_at - before).total_seconds() / 60))
+        # The clock, compressed: the row's next attempt is now.
+        OutboxEmail.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+
+
+def test_a_permanent_refusal_fails_the_row_with_the_reply(smtp_settings, smtp_server, bram):
+    email = email_queue(kind="authorization_revoked", to=bram, context={})
+    smtp_server.refuse_permanently = True
     assert email_deliver(email_id=email.pk).status == "failed"
     email.refresh_from_db()
-    assert email.status == Status.FAILED and email.attempts == 2
+    assert email.status == Status.FAILED and "550" in email.last_error
+    assert list(email.delivery_attempts.values_list("outcome", "smtp_code")) == [("failed", 550)]
 
 
 def test_a_sent_row_is_never_sent_again(bram):
@@ -171,7 +202,7 @@ def test_a_sent_row_is_never_sent_again(bram):
     assert len(mail.outbox) == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_flushing_at_once_send_each_row_once(smtp_settings, smtp_server):
     from tests.rules.conftest import run_simultaneously
 

@@ -198,7 +198,7 @@ def test_the_command_runs_the_job_and_mails_arrive(anna, bram, org, django_captu
     assert set(OutboxEmail.objects.values_list("status", flat=True)) == {OutboxEmail.Status.SENT}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_send_each_reminder_once(org, anna, bram, pim):
     from tests.rules.conftest import run_simultaneously
 

@@ -1,4 +1,4 @@
-"""Shape rendering (notifications.rendering): byte-identical to Django's, each shape rendered once."""
+"""Shape rendering (reconi.rendering): byte-identical to Django's, each shape rendered once."""
 
 import datetime
 
@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from authorizations.reminders.services import renewal_reminders_send
 from notifications.models import OutboxEmail, RenewalReminder
-from notifications.rendering import ShapeRenderer
 from reconi.levels import AssuranceLevel
+from reconi.rendering import ShapeRenderer
 from tests.conftest import make_manager
 from tests.factories import (
     AuthorizationFactory,
@@ -20,8 +20,7 @@ from tests.factories import (
     ServiceFactory,
     UserFactory,
 )
-
-from .conftest import days
+from tests.notifications.conftest import days
 
 # Names that escaping changes, that look like markup, and that contain what a marker is made of.
 NAMES = ['Jan "de Boer"', "<b>Piet</b> & Zn", "O'Brien", "Émile \ue000 0&\ue001", "Anne-Marie", "  Kees  van  Dam "]

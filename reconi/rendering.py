@@ -1,6 +1,7 @@
-"""Rendering many emails of one kind: each *shape* rendered once, the values filled in.
+"""Rendering many emails (or table rows) of one kind: each *shape* rendered once, the values filled in.
 
-An email's shape is everything its templates decide: which branches they take, how
+Used by the reminder job (thousands of emails of two kinds) and the Permissions list
+(fifty rows a page). An email's shape is everything its templates decide: which branches they take, how
 often each loop runs, every number and date they show, the language. Within one
 shape the output differs only in the texts shown (names, scopes, addresses...). So
 the templates are rendered once per shape with *probes* in place of the context:
@@ -27,6 +28,7 @@ import datetime
 import html
 import logging
 import re
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -228,6 +230,7 @@ class ShapeRenderer:
     def __init__(self, render: Callable[[dict], tuple[str, ...]], template_names: list[str]):
         self.render = render
         self.root = _Node()
+        self._learning = threading.Lock()  # one thread grows the tree at a time; walking it needs no lock
         self.shapes = 0  # shapes learnt
         self.fallbacks = 0  # of which rendered normally: a probe was spoiled, or the check differed
         self.usable = all(_filters_used(name) <= ALLOWED_FILTERS for name in template_names)
@@ -242,10 +245,21 @@ class ShapeRenderer:
             answer = _ask(node.question, _resolve(context, node.path), node.other)
             node, depth = node.branches.setdefault(answer, _Node()), depth + 1
         if node.shape is None:
-            return self._learn(node, depth, context)
+            with self._learning:
+                return self._learn_once(context)
         if node.shape.direct:
             return self.render(context)
         return node.shape.fill(context)
+
+    def _learn_once(self, context: dict) -> tuple[str, ...]:
+        """Walk again under the lock: another thread may have learnt this shape meanwhile."""
+        node, depth = self.root, 0
+        while node.path is not None:
+            answer = _ask(node.question, _resolve(context, node.path), node.other)
+            node, depth = node.branches.setdefault(answer, _Node()), depth + 1
+        if node.shape is not None:
+            return self.render(context) if node.shape.direct else node.shape.fill(context)
+        return self._learn(node, depth, context)
 
     def _learn(self, leaf: _Node, depth: int, context: dict) -> tuple[str, ...]:
         """Render the shape with probes, grow the tree along its decisions, and check it once."""
@@ -260,7 +274,8 @@ class ShapeRenderer:
         # The walk answered the first ``depth`` decisions; the ones after hang below the leaf it reached.
         node = leaf
         for path, question, other, answer in recording.decisions[depth:]:
-            node.path, node.question, node.other = path, question, other
+            node.question, node.other = question, other
+            node.path = path  # last: a walker in another thread reads the path first
             node = node.branches.setdefault(answer, _Node())
         shape = _Shape(outputs, recording.texts, direct=recording.spoiled)
         if not shape.direct and shape.fill(context) != expected:
