@@ -94,7 +94,7 @@ def test_empty_outbox_has_age_zero(scrape):
 
 @pytest.mark.django_db
 def test_reminder_run_duration_and_counts_after_the_beat_task(scrape, anna, bram, org, service_eh2):
-    from notifications.tasks import renewal_reminders_task
+    from authorizations.tasks import renewal_reminders_task
     from tests.factories import AuthorizationFactory
 
     cache.delete(metrics.REMINDER_RUN_CACHE_KEY)
