@@ -19,6 +19,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from reconi.admin import NoDeleteMixin
+
 from .models import AuditEvent
 from .selectors import audit_chain_broken_at
 from .services import audit_record
@@ -48,29 +50,42 @@ class AuditedSaveMixin:
 
 
 class AuditedDeleteMixin:
-    """Deleting is a change too: one audit event per deleted row, in the deletion's transaction."""
+    """Rows that may be deleted; each deletion is an audit event in the deleting transaction.
+
+    Rows something else still protects (``on_delete=PROTECT``) are refused by the admin's own
+    "cannot delete" page.
+    """
+
+    def audit_organization(self, obj):
+        return None
+
+    def audit_details(self, obj) -> dict:
+        return {}
+
+    def _audit_delete(self, request, obj) -> None:
+        audit_record(
+            actor=request.user,
+            action=f"{self.opts.model_name}.delete",
+            obj=obj,
+            organization=self.audit_organization(obj),
+            data={"deleted": str(obj), "object": str(obj), **self.audit_details(obj)},
+        )
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit_record(
-                actor=request.user,
-                action=f"{self.opts.model_name}.delete",
-                obj=obj,
-                data={"object": str(obj), **self.audit_details(obj)},
-            )
+            self._audit_delete(request, obj)
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for obj in queryset:
-                self.delete_model(request, obj)
-
-    def audit_details(self, obj) -> dict:
-        return {}
+                self._audit_delete(request, obj)
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(NoDeleteMixin, admin.ModelAdmin):
+    delete_instead = _("The audit log is append-only.")
     list_display = (
         "created_at",
         "actor_email",
@@ -107,9 +122,6 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
     def get_queryset(self, request):

@@ -16,9 +16,16 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import AuditedSaveMixin
+from audit.admin import AuditedDeleteMixin, AuditedSaveMixin
 from organizations.models import Organization
-from reconi.admin import ReadOnlyChangeMixin, ReadOnlyInline, ServiceAddMixin, autocomplete, run_for_each
+from reconi.admin import (
+    NoDeleteMixin,
+    ReadOnlyChangeMixin,
+    ReadOnlyInline,
+    ServiceAddMixin,
+    autocomplete,
+    run_for_each,
+)
 from reconi.levels import AssuranceLevel
 from users.admin import period_choices
 from users.models import User
@@ -37,7 +44,7 @@ class ServiceInline(ReadOnlyInline):
 
 
 @admin.register(ServiceProvider)
-class ServiceProviderAdmin(AuditedSaveMixin, admin.ModelAdmin):
+class ServiceProviderAdmin(AuditedDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
     list_display = ("name", "oin", "service_count")
     search_fields = ("name", "=oin")
     inlines = [ServiceInline]
@@ -51,10 +58,10 @@ class ServiceProviderAdmin(AuditedSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(AuditedSaveMixin, admin.ModelAdmin):
-    list_display = ("name", "provider", "minimum_level", "service_id", "uuid")
+class ServiceAdmin(AuditedDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
+    list_display = ("name", "provider", "minimum_level", "refuses_branch_restriction", "service_id", "uuid")
     list_select_related = ("provider",)
-    list_filter = ("minimum_level", "provider")
+    list_filter = ("minimum_level", "refuses_branch_restriction", "provider")
     search_fields = ("name", "service_id", "=uuid", "provider__name", "=provider__oin")
     autocomplete_fields = ("provider",)
     readonly_fields = ("service_id",)
@@ -138,7 +145,10 @@ def _renew_action(years: int):
 
 
 @admin.register(Authorization)
-class AuthorizationAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+class AuthorizationAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+    delete_instead = _(
+        "Revoke it instead (action “Revoke (immediately)”); the revocation is recorded in the audit log."
+    )
     add_form_class = AuthorizationGrantForm
     list_display = (
         "user",
@@ -146,6 +156,7 @@ class AuthorizationAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin)
         "organization",
         "target",
         "level",
+        "branch_number",
         "valid_from",
         "valid_until",
         "status_label",
@@ -164,6 +175,7 @@ class AuthorizationAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin)
         "service__service_id",
         "=service__uuid",
         "provider__name",
+        "=branch_number",
     )
     readonly_fields = ("status_label", "target", "created_at")
     fields = (

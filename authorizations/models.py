@@ -172,7 +172,7 @@ class Authorization(models.Model):
             models.Index(
                 fields=["organization", "valid_until", "id"],
                 name="authz_org_list",
-                include=["level", "valid_from", "revoked_at", "user", "service", "provider"],
+                include=["level", "valid_from", "revoked_at", "user", "service", "provider", "branch_number"],
             ),
             models.Index(fields=["user", "organization"], name="authz_user_org"),
             models.Index(fields=["valid_until"], name="authz_until", condition=Q(revoked_at__isnull=True)),

@@ -115,7 +115,7 @@ def authorization_list(*, organization_ids: list[int], filters: dict | None = No
     once per request): pending and active by default, sorted by expiry.
 
     ``filters`` holds cleaned values: organization, user, user_q (words of the user's
-    name or email), level, status, q, show_inactive, expiring (bool) and month (a date
+    name or email), level, branch (a branch number), status, q, show_inactive, expiring (bool) and month (a date
     in the month of expiry). A chosen status wins over show_inactive.
 
     Every filter is a condition on the authorization row itself (or a small id set), so
@@ -136,6 +136,8 @@ def authorization_list(*, organization_ids: list[int], filters: dict | None = No
         queryset = queryset.filter(user__in=user_search(members, filters["user_q"]).values("pk"))
     if filters.get("level"):
         queryset = queryset.filter(level=filters["level"])
+    if filters.get("branch"):
+        queryset = queryset.filter(branch_number=filters["branch"])
     if filters.get("status"):
         queryset = queryset.with_status_in([filters["status"]], on)
     elif not filters.get("show_inactive"):
@@ -335,10 +337,12 @@ def service_provider_search(*, q: str, services=(), limit: int = WIZARD_SEARCH_L
     return ServiceProvider.objects.filter(query).order_by("name")[:limit]
 
 
-def identical_authorization_in_force(*, user, organization: Organization, level: str, scope: str, service, provider):
-    """An authorization in force with exactly this target and level (granting it again would duplicate it)."""
+def identical_authorization_in_force(
+    *, user, organization: Organization, level: str, scope: str, service, provider, branch_number: str = ""
+):
+    """An authorization in force with exactly this target, level and branch (granting it again would duplicate it)."""
     return (
         Authorization.objects.in_force()
-        .filter(user=user, organization=organization, level=level, scope=scope)
+        .filter(user=user, organization=organization, level=level, scope=scope, branch_number=branch_number or "")
         .filter(service=service, provider=provider)
     )

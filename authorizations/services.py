@@ -12,6 +12,7 @@ from audit.services import audit_record
 from notifications.services import email_queue
 from organizations.models import Membership, Organization
 from organizations.roles import require_manager_or_support
+from organizations.rules import branch_restriction_refusal
 from reconi.levels import AssuranceLevel
 from users.models import Means, User
 from users.services import check_period
@@ -104,6 +105,16 @@ def authorization_grant(
         ceiling=ceiling,
         service=service if scope == Authorization.Scope.SERVICE else None,
     )
+    branch_number = (branch_number or "").strip()
+    refusal = branch_restriction_refusal(
+        branch_number=branch_number,
+        known_branches=organization.branches.values_list("number", flat=True) if branch_number else (),
+        organization_name=organization.name,
+        scope=scope,
+        service=service if scope == Authorization.Scope.SERVICE else None,
+    )
+    if refusal is not None:
+        raise ValidationError({"branch_number": refusal.message}, code=refusal.code)
     today = timezone.localdate()
     valid_from = valid_from or today
     if valid_from < today:
@@ -117,6 +128,7 @@ def authorization_grant(
         scope=scope,
         service=service if scope == Authorization.Scope.SERVICE else None,
         provider=provider if scope == Authorization.Scope.PROVIDER else None,
+        branch_number=branch_number,
     ).exists():
         raise ValidationError(_("%(user)s already has this authorization in force.") % {"user": user}, code="duplicate")
     authorization = Authorization(
@@ -143,6 +155,7 @@ def authorization_grant(
             "scope": scope,
             "target": str(authorization.scope_label),
             "level": level,
+            "branch_number": branch_number,
             "valid_until": authorization.valid_until.isoformat(),
         },
     )

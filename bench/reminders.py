@@ -70,9 +70,10 @@ def generate(*, organizations: int, users: int, authorizations: int, due_every: 
            SELECT g::text, %(org_type)s, %(manage)s, g FROM generate_series(1, %(orgs)s) g""",
         """INSERT INTO authorizations_serviceprovider (id, oin, name)
            VALUES (1, '00000001003214345000', 'Belastingdienst')""",
-        """INSERT INTO authorizations_service (id, uuid, index, service_id, name, minimum_level, provider_id)
+        """INSERT INTO authorizations_service (id, uuid, index, service_id, name, minimum_level, provider_id,
+                                               refuses_branch_restriction)
            SELECT g, gen_random_uuid(), g, 'urn:etoegang:DV:00000001003214345000:services:' || g,
-                  'Dienst ' || g, 'EH2', 1
+                  'Dienst ' || g, 'EH2', 1, false
            FROM generate_series(1, 20) g""",
         # One in `due_every` expires within two months; of the rest, one in 97 is revoked.
         """INSERT INTO authorizations_authorization (scope, level, branch_number, valid_from, valid_until, revoked_at,
@@ -144,9 +145,7 @@ def main() -> None:
 
     def reset() -> None:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "TRUNCATE notifications_outboxattachment, notifications_outboxemail, notifications_renewalreminder"
-            )
+            cursor.execute("TRUNCATE notifications_outboxemail, notifications_renewalreminder CASCADE")
 
     # Interleaved rounds of the code before shape rendering and COPY ("before", fast=False)
     # and today's ("after"): a busy machine slows both alike, and the ratio is what counts.

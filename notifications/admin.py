@@ -1,12 +1,17 @@
+import datetime
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from reconi.admin import NoDeleteMixin
+
 from .masking import mask_secrets
-from .models import OutboxAttachment, OutboxEmail, RenewalReminder
+from .models import DeliveryAttempt, OutboxAttachment, OutboxEmail, RenewalReminder
+from .selectors import outbox_backlog
 from .services import email_resend
 
 
@@ -57,15 +62,60 @@ class OutboxAttachmentInline(admin.TabularInline):
         return len(obj.content or b"")
 
 
+class DeliveryAttemptInline(admin.TabularInline):
+    """Every try to hand the email over: a duplicate shows as an interrupted attempt before another."""
+
+    model = DeliveryAttempt
+    fields = ["number", "started_at", "finished_at", "outcome", "smtp_code", "smtp_reply", "worker"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PossibleDuplicateFilter(admin.SimpleListFilter):
+    title = _("possible duplicate")
+    parameter_name = "duplicate"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("An attempt was interrupted"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(_interrupted())
+        return queryset
+
+
+def _interrupted():
+    return Exists(DeliveryAttempt.objects.filter(email=OuterRef("pk"), outcome=DeliveryAttempt.Outcome.INTERRUPTED))
+
+
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "to", "language", "status", "attempts", "sent_at", "short_error"]
-    list_filter = ["status", "kind", "language", RecipientFilter]
+class OutboxEmailAdmin(NoDeleteMixin, admin.ModelAdmin):
+    delete_instead = _("The outbox is the record of what was sent, when and how often.")
+    list_display = [
+        "created_at",
+        "kind",
+        "to",
+        "language",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "possible_duplicate",
+        "short_error",
+    ]
+    list_filter = ["status", PossibleDuplicateFilter, "kind", "language", RecipientFilter]
     search_fields = ["to", "recipient__email", "subject", "dedupe_key"]
     date_hierarchy = "created_at"
     list_select_related = ["recipient"]
     actions = ["resend"]
-    inlines = [OutboxAttachmentInline]
+    inlines = [DeliveryAttemptInline, OutboxAttachmentInline]
     show_full_result_count = False
     fields = [
         "kind",
@@ -103,6 +153,19 @@ class OutboxEmailAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(interrupted=_interrupted())
+
+    def changelist_view(self, request, extra_context=None):
+        backlog = outbox_backlog()
+        oldest = backlog["oldest_pending_created_at"]
+        backlog["oldest_pending"] = datetime.datetime.fromisoformat(oldest) if oldest else None
+        return super().changelist_view(request, {**(extra_context or {}), "outbox_backlog": backlog})
+
+    @admin.display(description=_("possible duplicate"), boolean=True, ordering="interrupted")
+    def possible_duplicate(self, obj):
+        return obj.interrupted
 
     @admin.display(description=_("last error"))
     def short_error(self, obj):
@@ -144,7 +207,8 @@ class OutboxEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(RenewalReminder)
-class RenewalReminderAdmin(admin.ModelAdmin):
+class RenewalReminderAdmin(NoDeleteMixin, admin.ModelAdmin):
+    delete_instead = _("Without this row the reminder would be due again and sent twice.")
     list_display = ["created_at", "target", "object_id", "valid_until", "stage", "key"]
     list_filter = ["target", "stage"]
     search_fields = ["key"]

@@ -10,17 +10,22 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import AuditedSaveMixin
-from reconi.admin import ReadOnlyChangeMixin, ReadOnlyInline, ServiceAddMixin, autocomplete, run_for_each
+from reconi.admin import NoDeleteMixin, ReadOnlyChangeMixin, ReadOnlyInline, ServiceAddMixin, autocomplete, run_for_each
 from users.admin import UserAdmin
 from users.models import User
 
-from .models import Membership, Organization, Representative
-from .services import manager_withdraw, membership_link, organization_create, representative_add
+from .models import Branch, Membership, Organization, Representative
+from .services import branch_add, manager_withdraw, membership_link, organization_create, representative_add
 
 
 class RepresentativeInline(ReadOnlyInline):
     model = Representative
     fields = ("name", "email", "authority", "extract_date")
+
+
+class BranchInline(ReadOnlyInline):
+    model = Branch
+    fields = ("number", "name")
 
 
 class MembershipInline(ReadOnlyInline):
@@ -32,11 +37,12 @@ class MembershipInline(ReadOnlyInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(AuditedSaveMixin, admin.ModelAdmin):
+class OrganizationAdmin(NoDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
+    delete_instead = _("Its authorizations, people and requests refer to it, and so does the audit log.")
     list_display = ("name", "kvk_number", "branch_number", "rsin", "email_domain", "created_at")
     search_fields = ("name", "=kvk_number", "=branch_number", "=rsin", "email_domain")
     readonly_fields = ("created_at",)
-    inlines = [RepresentativeInline, MembershipInline]
+    inlines = [RepresentativeInline, BranchInline, MembershipInline]
 
     def audit_organization(self, obj):
         return obj
@@ -56,7 +62,10 @@ class OrganizationAdmin(AuditedSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Representative)
-class RepresentativeAdmin(AuditedSaveMixin, admin.ModelAdmin):
+class RepresentativeAdmin(NoDeleteMixin, AuditedSaveMixin, admin.ModelAdmin):
+    delete_instead = _(
+        "Signed forms and the audit log refer to the representative; record the end of the authority instead."
+    )
     list_display = ("name", "email", "organization", "authority", "extract_date", "user")
     list_select_related = ("organization", "user")
     list_filter = ("authority",)
@@ -131,7 +140,8 @@ class IsManagerFilter(admin.SimpleListFilter):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+class MembershipAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+    delete_instead = _("To end a manager role use the action “Withdraw manager role”; it is recorded in the audit log.")
     add_form_class = MembershipLinkForm
     list_display = ("user", "user_email", "organization", "manager_level", "manager_until", "linked_at")
     list_select_related = ("user", "organization")
@@ -164,6 +174,32 @@ class MembershipAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
         )
         if done:
             self.message_user(request, gettext("Withdrew %(count)d manager roles.") % {"count": done})
+
+
+class BranchAddForm(forms.Form):
+    organization = forms.ModelChoiceField(label=_("organisation"), queryset=Organization.objects.all())
+    number = forms.CharField(label=_("branch number"), max_length=40)
+    name = forms.CharField(label=_("name"), max_length=200, required=False)
+
+
+@admin.register(Branch)
+class BranchAdmin(NoDeleteMixin, ServiceAddMixin, AuditedSaveMixin, admin.ModelAdmin):
+    """Support maintains the known branches; an authorization may be restricted to one of them."""
+
+    add_form_class = BranchAddForm
+    list_display = ("number", "name", "organization", "created_at")
+    list_select_related = ("organization",)
+    search_fields = ("=number", "name", "organization__name", "=organization__kvk_number")
+    readonly_fields = ("organization", "number", "created_at")
+    fields = ("organization", "number", "name", "created_at")
+
+    def audit_organization(self, obj):
+        return obj.organization
+
+    def add_via_service(self, request, data):
+        return branch_add(
+            actor=request.user, organization=data["organization"], number=data["number"], name=data["name"]
+        )
 
 
 class UserMembershipInline(ReadOnlyInline):

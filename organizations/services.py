@@ -19,8 +19,9 @@ from users.rules import (
     renewal_end,
 )
 
-from .models import Membership, Organization, Representative
-from .roles import manager_level_over
+from .models import Branch, Membership, Organization, Representative
+from .roles import manager_level_over, require_manager_or_support
+from .rules import branch_format_refusal
 
 MANAGE_PERMISSION = "organizations.manage_organization"
 
@@ -303,3 +304,34 @@ def means_renew_bulk(*, actor: User, selection: dict[int, datetime.date], years:
         )
         for means, organization in checked
     ]
+
+
+@transaction.atomic(durable=True)
+def branch_add(*, actor: User, organization: Organization, number: str, name: str = "") -> Branch:
+    """Support or a manager of the organisation records one of its branches (vestigingen)."""
+    require_manager_or_support(actor, organization)
+    number = (number or "").strip()
+    refusal = branch_format_refusal(number)
+    if refusal is not None:
+        raise ValidationError({"number": refusal.message}, code=refusal.code)
+    # The organisation row serialises additions, so a double submit adds one branch.
+    Organization.objects.select_for_update().get(pk=organization.pk)
+    if Branch.objects.filter(organization=organization, number=number).exists():
+        raise ValidationError(
+            {
+                "number": _("%(number)s is already a branch of %(organization)s.")
+                % {"number": number, "organization": organization.name}
+            },
+            code="duplicate_branch",
+        )
+    branch = Branch(organization=organization, number=number, name=(name or "").strip()[:200])
+    branch.full_clean()
+    branch.save()
+    audit_record(
+        actor=actor,
+        action="branch.add",
+        obj=branch,
+        organization=organization,
+        data={"number": number, "name": branch.name},
+    )
+    return branch

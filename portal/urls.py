@@ -4,6 +4,7 @@ from django.urls import path
 
 from .views import (
     home,
+    manage_branches,
     manage_overview,
     manage_permission_new,
     manage_permissions,
@@ -22,6 +23,7 @@ urlpatterns = [
     path("manage/permissions/<int:pk>/revoke/", manage_permissions.permission_revoke, name="permission_revoke"),
     path("manage/permissions/<int:pk>/renew/", manage_permissions.permission_renew, name="permission_renew"),
     path("manage/permissions/<int:pk>/activate/", manage_permissions.permission_activate, name="permission_activate"),
+    path("manage/branches/", manage_branches.branch_list, name="branch_list"),
     path("manage/permissions/new/", manage_permission_new.permission_new, name="permission_new"),
     path("manage/users/", manage_users.users_list, name="users_list"),
     path("manage/users/add/", manage_users.users_add, name="users_add"),

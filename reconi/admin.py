@@ -3,6 +3,11 @@
 Writes that carry rules go through the services (with ``request.user`` as actor),
 never through a raw ``save()`` of the admin's change form. Changes audited by the
 admin itself use ``audit.admin.AuditedSaveMixin``.
+
+Deleting in the admin: nothing audited may disappear (rule 16). ``NoDeleteMixin``
+takes the delete button, the delete page and "delete selected" away; a delete URL
+typed by hand answers with a message saying why and what to do instead. The few rows
+that may go (an unused catalogue entry) use ``audit.admin.AuditedDeleteMixin``.
 """
 
 from collections.abc import Callable
@@ -152,3 +157,31 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class NoDeleteMixin:
+    """Rows of this admin are never deleted; ``delete_instead`` tells support what to do."""
+
+    delete_instead = _("It stays as a record; the audit log refers to it.")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def delete_view(self, request, object_id, extra_context=None):
+        opts = self.opts
+        self.message_user(
+            request,
+            gettext("%(name)s cannot be deleted. %(instead)s")
+            % {"name": str(opts.verbose_name).capitalize(), "instead": self.delete_instead},
+            messages.ERROR,
+        )
+        obj = self.get_object(request, admin.utils.unquote(object_id))
+        if obj is not None and self.has_view_or_change_permission(request, obj):
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk], current_app=self.admin_site.name
+                )
+            )
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist", current_app=self.admin_site.name)
+        )

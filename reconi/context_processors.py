@@ -30,6 +30,7 @@ MANAGE_TABS = [
     ("/manage/permissions/", "permissions"),
     ("/manage/users/", "users"),
     ("/manage/requests/", "requests"),
+    ("/manage/branches/", "branches"),
     ("/manage/", "overview"),
 ]
 

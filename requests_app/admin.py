@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from reconi.admin import ReadOnlyInline, run_for_each
+from reconi.admin import NoDeleteMixin, ReadOnlyInline, run_for_each
 from reconi.roles import is_support
 
 from .admin_actions import IDENTITY_FIELDS, SUPPORT_ACTIONS, SupportQueueFilter
@@ -31,7 +31,8 @@ class SigningTokenInline(ReadOnlyInline):
 
 
 @admin.register(Request)
-class RequestAdmin(admin.ModelAdmin):
+class RequestAdmin(NoDeleteMixin, admin.ModelAdmin):
+    delete_instead = _("Reject or cancel it instead; every step stays in the audit log.")
     list_display = ("number", "kind", "organization", "subject_user", "level", "status", "created_at", "submitted_at")
     list_filter = (SupportQueueFilter, "status", "kind", "level")
     search_fields = ("number", "organization__name", "=organization__kvk_number", "subject_user__email")
@@ -65,9 +66,6 @@ class RequestAdmin(admin.ModelAdmin):
     )
 
     def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
     def get_urls(self):
@@ -109,7 +107,8 @@ class RequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(NoDeleteMixin, admin.ModelAdmin):
+    delete_instead = _("A signature is evidence of a signed form.")
     list_display = ("request", "signer_name", "capacity", "signed_at")
     list_filter = ("capacity",)
     search_fields = ("request__number", "signer_name")
@@ -120,7 +119,4 @@ class SignatureAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

@@ -126,6 +126,7 @@ class AuthorizationLine:
     service_id: int | None = None
     provider_id: int | None = None
     user_id: int | None = None
+    branch_number: str = ""
     label: str = ""
 
     def __post_init__(self):
@@ -173,6 +174,8 @@ class UpgradePayload(Payload):
     means_id: int
     from_level: str
     to_level: str
+    # Above the manager's own level: the representative signs and support checks identity in person.
+    in_person_check: bool = False
 
     def __post_init__(self):
         _level(self.from_level, "from_level")

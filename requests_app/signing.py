@@ -137,6 +137,7 @@ def form_context(request: Request, *, signer_blocks: list[dict] | None = None) -
                 "scope": line.label or line.scope,
                 "level": line.level,
                 "years": line.years,
+                "branch": line.branch_number,
             }
             for line in payload.authorizations
         ]

@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from audit.models import AuditEvent
 from audit.services import audit_record
 from authorizations.models import Authorization, AuthorizationStatus, Service
-from organizations.models import Membership, Organization, Representative
+from organizations.models import Branch, Membership, Organization, Representative
 from reconi.levels import AssuranceLevel
 from tests.conftest import login, make_support
 from tests.factories import (
@@ -93,6 +93,7 @@ def world(active_authorization, anna, org):
     RepresentativeFactory(organization=org, name="Carla Smit", email="carla.smit@voorbeeld-bv1.nl")
     EmailAddress.objects.create(user=anna, email=anna.email, verified=True, primary=True)
     Authenticator.objects.create(user=anna, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    Branch.objects.create(organization=org, number="000012345678", name="Vestiging Utrecht")
     return active_authorization
 
 
@@ -138,7 +139,7 @@ def test_support_opens_the_changelist_and_a_change_page(support_client, world, m
 
 
 @pytest.mark.parametrize(
-    "model", [User, Means, Organization, Representative, Membership, Service, Authorization], ids=str
+    "model", [User, Means, Organization, Representative, Membership, Service, Authorization, Branch], ids=str
 )
 def test_support_opens_the_add_pages(support_client, world, model):
     assert support_client.get(model_url(model, "add")).status_code == 200
@@ -459,6 +460,8 @@ def _empty_inlines() -> dict:
         "representatives-INITIAL_FORMS": 0,
         "memberships-TOTAL_FORMS": 0,
         "memberships-INITIAL_FORMS": 0,
+        "branches-TOTAL_FORMS": 0,
+        "branches-INITIAL_FORMS": 0,
     }
 
 
@@ -505,6 +508,8 @@ def _user_inlines() -> dict:
         "means-INITIAL_FORMS": 0,
         "memberships-TOTAL_FORMS": 0,
         "memberships-INITIAL_FORMS": 0,
+        "branches-TOTAL_FORMS": 0,
+        "branches-INITIAL_FORMS": 0,
     }
 
 
@@ -522,8 +527,9 @@ def test_nobody_adds_changes_or_deletes_audit_events_in_the_admin(staff_client, 
     assert staff_client.get(model_url(AuditEvent, "add")).status_code == 403
     response = staff_client.post(model_url(AuditEvent, "change", event.pk), {"action": "tampered", "data": "{}"})
     assert response.status_code == 403
-    assert staff_client.get(model_url(AuditEvent, "delete", event.pk)).status_code == 403
-    assert staff_client.post(model_url(AuditEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
+    # The delete page answers with a message and a redirect (tests/test_admin_deletes.py).
+    assert staff_client.get(model_url(AuditEvent, "delete", event.pk)).status_code == 302
+    assert staff_client.post(model_url(AuditEvent, "delete", event.pk), {"post": "yes"}).status_code == 302
     post_action(staff_client, AuditEvent, "delete_selected", [event], post="yes")
     event.refresh_from_db()
     assert (event.action, event.hash, AuditEvent.objects.count()) == before
@@ -617,3 +623,14 @@ def test_authorization_changelist_stays_within_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         response = support_client.get(model_url(Authorization, "changelist"))
     assert len(response.context["cl"].result_list) == rows
+
+
+def test_support_adds_a_branch_through_the_service_and_a_bad_number_changes_nothing(support_client, world, org):
+    url = model_url(Branch, "add")
+    response = support_client.post(url, {"organization": org.pk, "number": "12345", "name": "Kort"})
+    assert response.status_code == 200 and "exactly 12 digits" in response.content.decode()
+    assert Branch.objects.count() == 1
+    response = support_client.post(url, {"organization": org.pk, "number": "000099999999", "name": "Zwolle"})
+    assert response.status_code == 302
+    assert Branch.objects.filter(organization=org, number="000099999999").exists()
+    assert AuditEvent.objects.filter(action="branch.add").count() == 1

@@ -87,6 +87,7 @@ MATRIX: dict[str, Case] = {
         kwargs=lambda w: {"pk": w.pim_means.pk},
         expect={"anonymous": LOGIN, "plain": 200, "manager": 404, "other_manager": 404, "support": 404},
     ),
+    "branch_list": Case(expect=MANAGER_ONLY),
     "users_means_renew": Case(query_of=lambda w: f"?ids={w.bram.pk}", expect=own_object(200)),
     "users_upgrade": Case(kwargs=lambda w: {"pk": w.bram.pk}, expect=own_object(200)),
     "request_list": Case(expect=MANAGER_ONLY),

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.admin import AuditedDeleteMixin, AuditedSaveMixin
 from audit.services import audit_record
-from reconi.admin import ReadOnlyChangeMixin, ReadOnlyInline, ServiceAddMixin, autocomplete, run_for_each
+from reconi.admin import NoDeleteMixin, ReadOnlyChangeMixin, ReadOnlyInline, ServiceAddMixin, autocomplete, run_for_each
 from reconi.levels import AssuranceLevel
 
 from .models import Means, User
@@ -84,7 +84,8 @@ class MeansInline(ReadOnlyInline):
 
 
 @admin.register(User)
-class UserAdmin(AuditedSaveMixin, BaseUserAdmin):
+class UserAdmin(NoDeleteMixin, AuditedSaveMixin, BaseUserAdmin):
+    delete_instead = _("Deactivate the account instead (untick “Active”): its history stays in the audit log.")
     form = UserEditForm
     add_form = UserCreateForm
     ordering = ("email",)
@@ -205,7 +206,8 @@ def _upgrade_action(level: str):
 
 
 @admin.register(Means)
-class MeansAdmin(ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+class MeansAdmin(NoDeleteMixin, ServiceAddMixin, ReadOnlyChangeMixin, admin.ModelAdmin):
+    delete_instead = _("A means runs until its end date and its history stays in the audit log.")
     add_form_class = MeansIssueForm
     list_display = ("owner", "owner_email", "level", "type", "status", "valid_from", "valid_until")
     list_select_related = ("owner",)

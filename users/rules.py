@@ -111,3 +111,18 @@ def manager_may_renew_refusal(*, manager_level: str | None, means: Means) -> Ref
             % {"person": means.owner, "level": means.level, "ceiling": manager_level},
         )
     return None
+
+
+# --- Upgrades --------------------------------------------------------------------------------------------------
+
+
+def upgrade_levels(means_level: str) -> list[str]:
+    """The levels a means of ``means_level`` can be raised to: every higher one. "Upgrade" is offered
+    only while this is not empty."""
+    return [level for level in AssuranceLevel.values if AssuranceLevel.rank(level) > AssuranceLevel.rank(means_level)]
+
+
+def upgrade_needs_representative(*, to_level: str, manager_level: str | None) -> bool:
+    """Above the manager's own level (rule 3) the manager cannot sign: the representative signs and
+    support checks the holder's identity in person before the upgrade."""
+    return manager_level is None or not AssuranceLevel.is_at_most(to_level, manager_level)

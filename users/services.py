@@ -40,8 +40,9 @@ def means_issue(
     years: int = 3,
     valid_from: datetime.date | None = None,
     organization=None,
+    request_number: str = "",
 ) -> Means:
-    """Issue a personal means to ``owner`` (support fulfils a request)."""
+    """Issue a personal means to ``owner`` (support fulfils a request); tells the representatives (rule 13)."""
     require_support(actor)
     years = check_period(years)
     if level not in AssuranceLevel.values:
@@ -68,7 +69,44 @@ def means_issue(
         organization=organization,
         data={"owner": owner.email, "level": level, "valid_until": means.valid_until.isoformat()},
     )
+    _notify_representatives_of_new_means(means=means, organization=organization, request_number=request_number)
     return means
+
+
+def _notify_representatives_of_new_means(*, means: Means, organization, request_number: str) -> None:
+    """Rule 13: each representative hears of every new means issued in an organisation without a
+    working manager, once (per means and representative), in the representative's own language.
+
+    The organisation is the one the means was requested for; a means issued by support without
+    one concerns every organisation its holder is linked to.
+    """
+    from notifications.services import email_queue
+    from organizations.models import Organization, Representative
+    from organizations.roles import managers_of
+
+    if organization is not None:
+        organization_ids = [organization.pk]
+    else:
+        organization_ids = list(Organization.objects.filter(memberships__user=means.owner).values_list("pk", flat=True))
+    managed = managers_of(organization_ids=organization_ids, today=timezone.localdate())
+    without_manager = [pk for pk in organization_ids if not managed.get(pk)]
+    representatives = Representative.objects.filter(organization_id__in=without_manager).select_related("organization")
+    for representative in representatives.order_by("organization__name", "name", "pk"):
+        email_queue(
+            kind="means_issued_representative",
+            to=representative.email,
+            language=representative.language,
+            context={
+                "representative": representative.name,
+                "organization": representative.organization.name,
+                "holder": means.owner.get_full_name() or means.owner.email,
+                "holder_email": means.owner.email,
+                "level": means.level,
+                "valid_until": means.valid_until,
+                "request_number": request_number,
+            },
+            dedupe_key=f"means_issued_representative:{means.pk}:{representative.pk}",
+        )
 
 
 @transaction.atomic

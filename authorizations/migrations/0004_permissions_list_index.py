@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             model_name="authorization",
             index=models.Index(
                 fields=["organization", "valid_until", "id"],
-                include=("level", "valid_from", "revoked_at", "user", "service", "provider"),
+                include=("level", "valid_from", "revoked_at", "user", "service", "provider", "branch_number"),
                 name="authz_org_list",
             ),
         ),

@@ -14,6 +14,7 @@ from authorizations.models import Authorization, Service, ServiceProvider
 from authorizations.selectors import identical_authorization_in_force, wizard_linked_users, wizard_unlinked_users
 from organizations.models import Organization
 from organizations.roles import manager_level_for
+from organizations.rules import branch_restriction_refusal
 from reconi.levels import AssuranceLevel
 from users.services import VALID_PERIODS
 
@@ -144,12 +145,15 @@ class AddLineForm(forms.Form):
         error_messages={"invalid_choice": _("This service provider is not in the catalogue.")},
     )
 
-    def __init__(self, *args, organization: Organization, user, level: str, lines: list[dict], **kwargs):
+    def __init__(
+        self, *args, organization: Organization, user, level: str, lines: list[dict], branch: str = "", **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.user = user
         self.level = level
         self.lines = lines
+        self.branch = branch
 
     def clean(self):
         cleaned = super().clean()
@@ -175,6 +179,15 @@ class AddLineForm(forms.Form):
         else:
             service = provider = None
         cleaned["service"], cleaned["provider"] = service, provider
+        refusal = branch_restriction_refusal(
+            branch_number=self.branch,
+            known_branches=self.organization.branches.values_list("number", flat=True) if self.branch else (),
+            organization_name=self.organization.name,
+            scope=scope,
+            service=service,
+        )
+        if refusal is not None:
+            raise forms.ValidationError(refusal.message, code=refusal.code)
         line = self.line()
         if any(_same_target(line, other) for other in self.lines):
             raise forms.ValidationError(gettext("This authorization is already in your list."), code="duplicate")
@@ -185,6 +198,7 @@ class AddLineForm(forms.Form):
             scope=scope,
             service=service,
             provider=provider,
+            branch_number=self.branch,
         )
         if in_force.exists():
             raise forms.ValidationError(
@@ -205,12 +219,13 @@ class AddLineForm(forms.Form):
             "scope": self.cleaned_data["scope"],
             "service": service.pk if service else None,
             "provider": provider.pk if provider else None,
+            "branch": self.branch,
         }
 
 
 def _same_target(line: dict, other: dict) -> bool:
     keys = ("organization", "user", "level", "scope", "service", "provider")
-    return all(line[key] == other.get(key) for key in keys)
+    return all(line[key] == other.get(key) for key in keys) and line.get("branch", "") == other.get("branch", "")
 
 
 class ConfirmForm(forms.Form):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from authorizations.models import AuthorizationStatus
 from authorizations.selectors import users_linked_to
+from organizations.rules import branch_format_refusal
 from reconi.levels import AssuranceLevel
 
 PERIOD_CHOICES = [(1, _("1 year")), (3, _("3 years")), (5, _("5 years"))]
@@ -51,6 +52,12 @@ class PermissionFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All statuses")), *AuthorizationStatus.choices]
     )
+    branch = forms.CharField(
+        label=_("Branch"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"placeholder": _("12 digits"), "inputmode": "numeric"}),
+    )
     q = forms.CharField(
         label=_("Search"),
         required=False,
@@ -86,6 +93,13 @@ class PermissionFilterForm(forms.Form):
                 widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.TextInput):
                 widget.attrs.setdefault("class", "form-control")
+
+    def clean_branch(self):
+        branch = self.cleaned_data["branch"].strip()
+        refusal = branch_format_refusal(branch) if branch else None
+        if refusal is not None:
+            raise forms.ValidationError(refusal.message, code=refusal.code)
+        return branch
 
     def chosen_user(self):
         """The person the list is narrowed to, when the form is valid."""

@@ -11,6 +11,7 @@ from authorizations.models import Service
 from organizations.models import Organization
 from reconi.levels import AssuranceLevel
 from requests_app.csv_import import MAX_BYTES
+from users.rules import upgrade_levels, upgrade_needs_representative
 
 YEARS_CHOICES = [(1, _("1 year")), (3, _("3 years")), (5, _("5 years"))]
 
@@ -141,12 +142,18 @@ class UpgradeForm(forms.Form):
         label=_("Note for support (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, manager, user, current_level, **kwargs):
+    def __init__(self, *args, manager, user, current_level, manager_level=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = _managed(manager).filter(memberships__user=user)
         if current_level:
+            labels = dict(AssuranceLevel.choices)
             self.fields["level"].choices = [
-                (value, label)
-                for value, label in AssuranceLevel.choices
-                if AssuranceLevel.rank(value) > AssuranceLevel.rank(current_level)
+                (
+                    level,
+                    _("%(level)s — above your own level: the representative signs, Reconi checks identity in person")
+                    % {"level": labels[level]}
+                    if upgrade_needs_representative(to_level=level, manager_level=manager_level)
+                    else labels[level],
+                )
+                for level in upgrade_levels(current_level)
             ]

@@ -30,6 +30,7 @@ from authorizations.models import Authorization, Service, ServiceProvider
 from authorizations.selectors import service_provider_search, service_search, user_search
 from authorizations.services import authorization_grant
 from organizations.models import Membership, Organization
+from organizations.rules import branch_restriction_refusal
 from users.models import User
 
 from ..forms.manage_permission_new import (
@@ -85,6 +86,7 @@ class Line:
     user: User | None
     service: Service | None
     provider: ServiceProvider | None
+    branch: str = ""
     problem: str | None = None
     errors: list[str] = field(default_factory=list)
 
@@ -123,6 +125,7 @@ def _resolve_lines(request, raw_lines: list[dict]) -> list[Line]:
             user=user,
             service=services.get(raw.get("service")),
             provider=providers.get(raw.get("provider")),
+            branch=raw.get("branch") or "",
         )
         if organization is None:
             line.problem = _("You no longer manage this organisation.")
@@ -154,6 +157,9 @@ class Wizard:
     level: str | None = None
     q: str = ""
     q_user: str = ""
+    branch: str = ""
+    branches: list = field(default_factory=list)
+    branch_error: str = ""
 
     def state(self, **extra) -> dict:
         state = {"w": self.key}
@@ -169,6 +175,8 @@ class Wizard:
             state["level"] = self.level
         if self.q:
             state["q"] = self.q
+        if self.branch:
+            state["branch"] = self.branch
         state.update(extra)
         return state
 
@@ -227,6 +235,20 @@ def _resolve(request, data) -> Wizard:
         return wizard
     wizard.level = wizard.level_form.cleaned_data["level"]
     wizard.q = str(data.get("q", "")).strip()[:100]
+    # Optional: restrict to one of the organisation's known branches (checked again on add and confirm).
+    wizard.branches = list(organization.branches.order_by("number"))
+    branch = str(data.get("branch", "")).strip()[:40]
+    if branch:
+        refusal = branch_restriction_refusal(
+            branch_number=branch,
+            known_branches=[b.number for b in wizard.branches],
+            organization_name=organization.name,
+            scope=Authorization.Scope.LEVEL,
+        )
+        if refusal is None:
+            wizard.branch = branch
+        else:
+            wizard.branch_error = refusal.message
     return wizard
 
 
@@ -267,7 +289,17 @@ def _render_page(request, wizard: Wizard, *, add_form=None, status=200):
     if wizard.level and wizard.q:
         if not wizard.is_all:
             services = [
-                {"service": service, "refusal": service_refusal(service, wizard.level)}
+                {
+                    "service": service,
+                    "refusal": service_refusal(service, wizard.level)
+                    or branch_restriction_refusal(
+                        branch_number=wizard.branch,
+                        known_branches=[b.number for b in wizard.branches],
+                        organization_name=wizard.organization.name,
+                        scope=Authorization.Scope.SERVICE,
+                        service=service,
+                    ),
+                }
                 for service in service_search(q=wizard.q)
             ]
         providers = list(service_provider_search(q=wizard.q, services=[row["service"] for row in services]))
@@ -341,8 +373,16 @@ def _add(request):
     if wizard.level is None:
         messages.error(request, _("Nothing was added: complete the marked step first."))
         return _render_page(request, wizard)
+    if wizard.branch_error:
+        messages.error(request, _("Nothing was added: %(reason)s") % {"reason": wizard.branch_error})
+        return _render_page(request, wizard)
     form = AddLineForm(
-        request.POST, organization=wizard.organization, user=wizard.user, level=wizard.level, lines=lines
+        request.POST,
+        organization=wizard.organization,
+        user=wizard.user,
+        level=wizard.level,
+        lines=lines,
+        branch=wizard.branch,
     )
     if not form.is_valid():
         return _render_page(request, wizard, add_form=form)
@@ -355,7 +395,12 @@ def _add(request):
     messages.success(
         request,
         _("Added to your list: %(scope)s (%(level)s) for %(user)s.")
-        % {"scope": resolved.scope_label, "user": wizard.user, "level": wizard.level},
+        % {
+            "scope": resolved.scope_label
+            + (" · " + _("branch %(number)s") % {"number": resolved.branch} if resolved.branch else ""),
+            "user": wizard.user,
+            "level": wizard.level,
+        },
     )
     return redirect(wizard.url())
 
@@ -364,7 +409,7 @@ def _return_url(request, key: str) -> str:
     if request.POST.get("step") == "review":
         return _review_url(key)
     state = {"w": key}
-    for name in ("organization", "user", "level", "q", "show_unlinked", "q_user"):
+    for name in ("organization", "user", "level", "q", "show_unlinked", "q_user", "branch"):
         value = str(request.POST.get(name, ""))[:100]
         if value:
             state[name] = value
@@ -444,6 +489,7 @@ def _grant_all(request, lines: list[Line], *, years: int) -> bool:
                     scope=line.scope,
                     service=line.service,
                     provider=line.provider,
+                    branch_number=line.branch,
                     years=years,
                 )
             except ValidationError as exc:

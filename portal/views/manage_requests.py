@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from reconi.navigation import back_to_permissions, with_next
 from requests_app import services
 from requests_app.models import Request, Signature
 from requests_app.services import SIGNED_KINDS, link_request_create, request_submit
@@ -104,7 +105,9 @@ def request_new(request):
 
 
 def _reauthenticate(request, url_name: str):
-    next_url = reverse("request_detail", kwargs={"pk": request.resolver_match.kwargs["pk"]})
+    next_url = with_next(
+        reverse("request_detail", kwargs={"pk": request.resolver_match.kwargs["pk"]}), back_to_permissions(request)
+    )
     messages.info(request, _("Confirm it is you, then click “Sign” again."))
     return redirect(f"{reverse(url_name)}?{urlencode({'next': next_url})}")
 
@@ -125,8 +128,10 @@ def request_detail(request, pk):
     signable = obj.kind in SIGNED_KINDS and obj.status in (Request.Status.DRAFT, Request.Status.AWAITING_SIGNATURE)
     manager_signed = obj.signatures.filter(capacity=Signature.Capacity.MANAGER).exists()
     cancel_form = CancelForm(request.POST or None)
+    back = back_to_permissions(request)  # started from "Request new means" on the Permissions page
     if request.method == "POST":
         action = request.POST.get("action")
+        done = False
         try:
             if action == "sign" and signable and not manager_signed:
                 if not confirmed_recently(request):
@@ -139,6 +144,7 @@ def request_detail(request, pk):
                 messages.success(
                     request, _("You signed form %(number)s; it was sent to Reconi.") % {"number": obj.number}
                 )
+                done = True
             elif action == "approve_renewal" and obj.kind == Request.Kind.MEANS_RENEWAL:
                 services.means_renewal_approve(actor=request.user, request=obj)
                 obj.refresh_from_db()
@@ -150,6 +156,7 @@ def request_detail(request, pk):
             elif action == "send" and signable and obj.status == Request.Status.DRAFT:
                 services.request_send_for_signature(actor=request.user, request=obj)
                 messages.success(request, _("The representative(s) received a link to sign the form by email."))
+                done = True
             elif action == "submit" and signable:
                 request_submit(actor=request.user, request=obj)
                 messages.success(request, _("Form %(number)s was sent to Reconi.") % {"number": obj.number})
@@ -168,7 +175,9 @@ def request_detail(request, pk):
                 messages.error(request, message)
         except PermissionDenied:
             messages.error(request, _("You cannot do this for this request."))
-        return redirect("request_detail", pk=obj.pk)
+        if done and back:
+            return redirect(back)
+        return redirect(with_next(reverse("request_detail", kwargs={"pk": obj.pk}), back))
 
     try:
         form_preview = mark_safe(form_html(obj, for_pdf=False))  # noqa: S308 — our own template, autoescaped
@@ -181,6 +190,7 @@ def request_detail(request, pk):
         {
             "obj": obj,
             "signatures": obj.signatures.all(),
+            "back": back,
             "can_sign": signable and not manager_signed,
             "can_approve_renewal": obj.kind == Request.Kind.MEANS_RENEWAL
             and obj.status == Request.Status.AWAITING_SIGNATURE,

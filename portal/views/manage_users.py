@@ -21,7 +21,9 @@ from django.views.decorators.http import require_http_methods
 
 from organizations.roles import manager_level_for, manager_level_over
 from organizations.services import means_renew_bulk
+from reconi.navigation import back_to_permissions, with_next
 from requests_app.csv_import import COLUMN_LABELS, COLUMNS, EXAMPLE, CsvFileError, parse_people_csv
+from requests_app.models import Request
 from requests_app.services import (
     means_request_create,
     means_request_create_bulk,
@@ -30,7 +32,14 @@ from requests_app.services import (
     upgrade_request_create,
 )
 from users.models import Means, User
-from users.rules import VALID_PERIODS, manager_may_renew_refusal, means_renewable_refusal, renewal_end, renewal_periods
+from users.rules import (
+    VALID_PERIODS,
+    manager_may_renew_refusal,
+    means_renewable_refusal,
+    renewal_end,
+    renewal_periods,
+    upgrade_levels,
+)
 
 from ..forms import add_service_errors
 from ..forms.manage_users import YEARS_CHOICES, CsvUploadForm, PersonForm, UpgradeForm, UserFilterForm
@@ -62,6 +71,7 @@ def users_list(request):
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     for person in page.object_list:
         person.means_state = _means_state(person)
+        person.can_upgrade = person.means_state == "active" and bool(upgrade_levels(person.means_level))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
@@ -127,6 +137,7 @@ def users_add(request):
     person_form = PersonForm(manager=request.user, prefix="person")
     upload_form = CsvUploadForm(manager=request.user, prefix="csv")
     active_tab = request.GET.get("tab", "single")
+    back = back_to_permissions(request)
     if request.method == "POST" and request.POST.get("action") == "upload":
         active_tab = "csv"
         upload_form = CsvUploadForm(request.POST, request.FILES, manager=request.user, prefix="csv")
@@ -149,6 +160,7 @@ def users_add(request):
                     "filename": upload_form.cleaned_data["file"].name[:200],
                     "rows": parsed.rows,
                     "lines": parsed.lines,
+                    "next": back,
                 }
                 return redirect("users_add_preview")
     elif request.method == "POST":
@@ -176,7 +188,7 @@ def users_add(request):
                     _("Request %(number)s was made. Check the form and sign it to send it to Reconi.")
                     % {"number": new_request.number},
                 )
-                return redirect("request_detail", pk=new_request.pk)
+                return redirect(with_next(reverse("request_detail", kwargs={"pk": new_request.pk}), back))
     return render(
         request,
         "users/user_add.html",
@@ -186,6 +198,7 @@ def users_add(request):
             "active_tab": active_tab,
             "columns": COLUMNS,
             "example": EXAMPLE,
+            "back": back,
         },
     )
 
@@ -236,7 +249,8 @@ def users_add_preview(request):
                 _("Request %(number)s for %(people)s person(s) was made. Check the form and sign it.")
                 % {"number": new_request.number, "people": len(new_request.payload_for_new_means().people)},
             )
-            return redirect("request_detail", pk=new_request.pk)
+            back = stored.get("next", "") if stored.get("next") == reverse("permission_list") else ""
+            return redirect(with_next(reverse("request_detail", kwargs={"pk": new_request.pk}), back))
     errors_per_row = _check(stored, organization, request)
     rows = []
     for line, row, errors in zip(stored["lines"], stored["rows"], errors_per_row, strict=True):
@@ -297,8 +311,13 @@ def users_upgrade(request, pk):
     people = User.objects.filter(memberships__organization__in=managed_organizations(request)).distinct()
     person = get_scoped_or_404(request, people, pk=pk)
     means = Means.objects.active().filter(owner=person).first()
+    manager_level, _organization = manager_level_over(actor=request.user, owner=person)
     form = UpgradeForm(
-        request.POST or None, manager=request.user, user=person, current_level=getattr(means, "level", None)
+        request.POST or None,
+        manager=request.user,
+        user=person,
+        current_level=getattr(means, "level", None),
+        manager_level=manager_level,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -314,9 +333,14 @@ def users_upgrade(request, pk):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(
-                request, _("Upgrade request %(number)s was made. Sign it to send it.") % {"number": new_request.number}
-            )
+            if new_request.status == Request.Status.AWAITING_SIGNATURE:
+                text = _(
+                    "Upgrade request %(number)s was sent to the representative to sign; "
+                    "Reconi then checks the identity in person."
+                )
+            else:
+                text = _("Upgrade request %(number)s was made. Sign it to send it.")
+            messages.success(request, text % {"number": new_request.number})
             return redirect("request_detail", pk=new_request.pk)
     return render(request, "users/user_upgrade.html", {"person": person, "means": means, "form": form})
 

@@ -58,6 +58,7 @@ class PermissionRow:
     badge: str
     user_name: str
     scope: str
+    branch: str
     until_iso: str
     until: str
     expiring_soon: bool
@@ -92,6 +93,7 @@ class PermissionRows:
             "activate": gettext("the permission of %(user)s for %(scope)s"),
             "until": gettext("until %(date)s"),
             "revoked_on": gettext("Revoked on %(date)s"),
+            "branch": gettext("branch %(number)s"),
         }
         self.status_labels = {status: str(status.label) for status in AuthorizationStatus}
         self._dates: dict = {}
@@ -126,6 +128,9 @@ class PermissionRows:
             badge=STATUS_BADGE.get(status, "text-bg-secondary"),
             user_name=user.get_full_name() or user.email,
             scope=names["scope"],
+            branch=self.phrases["branch"] % {"number": authorization.branch_number}
+            if authorization.branch_number
+            else "",
             until_iso=authorization.valid_until.isoformat(),
             until=self.date(authorization.valid_until),
             expiring_soon=(

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "reconi.logs.RequestIdMiddleware",
     "reconi.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "reconi.middleware.ContentSecurityPolicyMiddleware",
@@ -251,11 +252,26 @@ SIGNING_DEV_CERT_AUTOCREATE = True
 AUDIT_ANCHOR_DIR = env_str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors"))
 AUDIT_ANCHOR_EMAIL = env_str("AUDIT_ANCHOR_EMAIL", "")
 
+# One JSON line per event on stderr, with the request id (reconi/logs.py). Unhandled
+# exceptions come from "django.request" with their traceback, also with DEBUG off.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "reconi.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "reconi.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "json",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "reconi.security": {"handlers": ["console"], "level": "WARNING"},
+        # Django's own handlers print nothing with DEBUG off; these records go to the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "reconi.security": {"level": "WARNING"},
     },
 }

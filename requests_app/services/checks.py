@@ -295,6 +295,15 @@ def missing_identity_checks(request: Request) -> list[str]:
     return []
 
 
+def missing_in_person_check(request: Request) -> bool:
+    """An upgrade above the manager's level needs the holder's identity checked face to face."""
+    return (
+        request.kind == Request.Kind.UPGRADE
+        and request.payload_for_upgrade().in_person_check
+        and request.identity_method != Request.IdentityMethod.FACE_TO_FACE
+    )
+
+
 def people_check_record(*, actor: User, organization: Organization, rows: int, source: str) -> None:
     """One attempt at the Add-users checks (a person on the form, or a CSV upload): counted per manager
     and written to the audit log. Past ``PEOPLE_CHECK_RATE`` the attempt is refused, also logged."""

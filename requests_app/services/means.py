@@ -7,11 +7,14 @@ from django.utils.translation import gettext as _
 from organizations.models import Membership, Organization
 from reconi.levels import AssuranceLevel
 from users.models import Means, User
+from users.rules import upgrade_levels, upgrade_needs_representative
 
 from .. import payloads
 from ..models import Request
+from ..signing import signer_requirement
 from .checks import people_check
 from .core import _audit, _require_manager, request_create
+from .signatures import _send_for_signature
 
 
 @transaction.atomic
@@ -75,7 +78,11 @@ def means_request_create_bulk(
 def upgrade_request_create(
     *, actor: User, organization: Organization, user: User, level: str, reason: str = ""
 ) -> Request:
-    """A manager asks to raise a user's means to a higher level; it keeps its authorizations."""
+    """A manager asks to raise a user's means to a higher level; it keeps its authorizations.
+
+    Up to the manager's own level the manager signs the draft. Above it the form goes to the
+    representative(s) to sign at once, and support checks the holder's identity in person.
+    """
     manager_level = _require_manager(actor, organization)
     if not Membership.objects.filter(user=user, organization=organization).exists():
         raise PermissionDenied("The user is not linked to this organisation.")
@@ -84,26 +91,26 @@ def upgrade_request_create(
         raise ValidationError({"level": _("%(user)s has no active means to upgrade.") % {"user": user}})
     if level not in AssuranceLevel.values:
         raise ValidationError({"level": _("Unknown assurance level.")})
-    if AssuranceLevel.rank(level) <= AssuranceLevel.rank(means.level):
+    if level not in upgrade_levels(means.level):
         raise ValidationError(
             {"level": _("An upgrade must be to a level above %(level)s.") % {"level": means.level}}, code="not_higher"
         )
-    if not AssuranceLevel.is_at_most(level, manager_level):
-        raise ValidationError(
-            {
-                "level": _("You can sign for means up to your own manager level (%(ceiling)s).")
-                % {"ceiling": manager_level}
-            },
-            code="above_manager",
-        )
     if Request.objects.filter(kind=Request.Kind.UPGRADE, subject_user=user, status__in=Request.OPEN_STATUSES).exists():
         raise ValidationError(_("An upgrade for %(user)s is already in progress.") % {"user": user}, code="duplicate")
-    return request_create(
+    in_person = upgrade_needs_representative(to_level=level, manager_level=manager_level)
+    request = request_create(
         actor=actor,
         kind=Request.Kind.UPGRADE,
         organization=organization,
         subject_user=user,
         level=level,
-        payload=payloads.UpgradePayload(means_id=means.pk, from_level=means.level, to_level=level),
+        payload=payloads.UpgradePayload(
+            means_id=means.pk, from_level=means.level, to_level=level, in_person_check=in_person
+        ),
         reason=reason,
     )
+    if in_person:
+        # Above the manager's own level: the representative signs (the manager cannot), and support
+        # checks the holder's identity face to face before fulfilling.
+        request = _send_for_signature(actor=actor, request=request, requirement=signer_requirement(organization))
+    return request

@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.services import Attachment, email_queue
-from organizations.roles import manager_level_for, require_manager_or_support
+from organizations.roles import manager_level_for, managers_of, require_manager_or_support
 from reconi.links import portal_url_in
 from reconi.pdf import sha256
 from reconi.roles import is_support
 from users.models import User
+from users.rules import upgrade_needs_representative
 
 from ..models import Request, Signature, SigningToken
 from ..signing import (
@@ -28,7 +29,6 @@ from ..signing import (
     signer_requirement,
 )
 from ..tokens import TokenError, code_matches, token_issue
-from .checks import organization_has_manager
 from .core import _audit, _locked, _require_manager, _revoke_open_tokens, _transition
 
 SIGNED_KINDS = (Request.Kind.NEW_MEANS, Request.Kind.UPGRADE, Request.Kind.NEW_AUTHORIZATIONS)
@@ -163,8 +163,17 @@ def request_sign_as_manager(*, actor: User, request: Request, ip_address: str | 
     """
     request = Request.objects.select_for_update().select_related("organization").get(pk=request.pk)
     _not_for_appointments(request)
-    if manager_level_for(actor, request.organization) is None:
+    manager_level = manager_level_for(actor, request.organization)
+    if manager_level is None:
         raise PermissionDenied("Only a manager of the organisation signs instead of the representative.")
+    if request.kind == Request.Kind.UPGRADE and upgrade_needs_representative(
+        to_level=request.level, manager_level=manager_level
+    ):
+        raise ValidationError(
+            _("An upgrade to %(level)s is above your own manager level (%(ceiling)s): the representative signs it.")
+            % {"level": request.level, "ceiling": manager_level},
+            code="above_manager",
+        )
     if request.status not in (Request.Status.DRAFT, Request.Status.AWAITING_SIGNATURE):
         raise ValidationError(_("This form no longer awaits signatures."), code="not_awaiting")
     if request.signatures.filter(capacity=Signature.Capacity.MANAGER).exists():
@@ -303,10 +312,14 @@ def request_submit(*, actor: User, request: Request) -> Request:
 
 
 def _notify_representatives(request: Request) -> None:
-    """Rule 13: the representative is emailed about new means unless the organisation has a manager."""
-    if request.kind not in (Request.Kind.NEW_MEANS, Request.Kind.UPGRADE):
+    """The representative hears of an upgrade unless the organisation has a working manager.
+
+    New means are announced when they are issued, one notice per means
+    (``users.services.means_issue``, rule 13).
+    """
+    if request.kind != Request.Kind.UPGRADE:
         return
-    if organization_has_manager(request.organization):
+    if managers_of(organization_ids=[request.organization_id], today=timezone.localdate()):
         return
     for representative in request.organization.representatives.all():
         email_queue(
@@ -320,7 +333,7 @@ def _notify_representatives(request: Request) -> None:
                 "kind_label": request.get_kind_display(),
             },
             dedupe_key=f"new_means_representative:{request.pk}:{representative.pk}",
-            language=request.language or None,  # the language of the form, as for the signing emails
+            language=representative.language,
         )
 
 

@@ -23,7 +23,7 @@ from users.services import password_reset_url
 
 from .. import payloads
 from ..models import Request
-from .checks import missing_identity_checks, same_person
+from .checks import missing_identity_checks, missing_in_person_check, same_person
 from .core import _audit, _decide, _email_about, _locked, _transition
 from .links import _email_link_request
 
@@ -93,6 +93,12 @@ def request_approve(*, actor: User, request: Request) -> Request:
             _("Record the identity check first (required from EH2+ up) for: %(people)s.")
             % {"people": ", ".join(missing)},
             code="identity_check_missing",
+        )
+    if missing_in_person_check(request):
+        raise ValidationError(
+            _("This upgrade is above the manager's level: check %(person)s's identity face to face first.")
+            % {"person": request.subject_user},
+            code="in_person_check_missing",
         )
     _decide(request, actor=actor, status=Request.Status.APPROVED)
     request.save()
@@ -198,6 +204,7 @@ def _grant(*, actor: User, user: User, organization: Organization, item: payload
         scope=item.scope,
         service=Service.objects.filter(pk=item.service_id).first() if item.service_id else None,
         provider=ServiceProvider.objects.filter(pk=item.provider_id).first() if item.provider_id else None,
+        branch_number=item.branch_number,
         years=item.years,
     )
     return authorization.pk
@@ -223,7 +230,12 @@ def request_fulfil(*, actor: User, request: Request) -> Request:
             if not Membership.objects.filter(user=user, organization=organization).exists():
                 membership_link(actor=actor, user=user, organization=organization)
             means = means_issue(
-                actor=actor, owner=user, level=person.level, years=person.years, organization=organization
+                actor=actor,
+                owner=user,
+                level=person.level,
+                years=person.years,
+                organization=organization,
+                request_number=request.number,
             )
             granted = tuple(
                 _grant(actor=actor, user=user, organization=organization, item=item) for item in person.authorizations

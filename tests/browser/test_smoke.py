@@ -13,9 +13,19 @@ def test_demo_manager_logs_in_with_totp_and_sees_manage_tabs(page):
     menu.click()
     page.wait_for_url("**/manage/")
     tabs = page.locator("[data-testid=manage-tabs] a")
-    assert [tab.strip() for tab in tabs.all_inner_texts()] == ["Overzicht", "Machtigingen", "Gebruikers", "Aanvragen"]
+    assert [tab.strip() for tab in tabs.all_inner_texts()] == [
+        "Overzicht",
+        "Machtigingen",
+        "Gebruikers",
+        "Aanvragen",
+        "Vestigingen",
+    ]
     page.shots("overview_tabs")
-    for href, name in [("/manage/users/", "Gebruikers"), ("/manage/requests/", "Aanvragen")]:
+    for href, name in [
+        ("/manage/users/", "Gebruikers"),
+        ("/manage/requests/", "Aanvragen"),
+        ("/manage/branches/", "Vestigingen"),
+    ]:
         page.locator(f"[data-testid=manage-tabs] a[href='{href}']").click()
         page.wait_for_url(f"**{href}")
         current = page.locator("[data-testid=manage-tabs] a[aria-current=page]")

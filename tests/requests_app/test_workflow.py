@@ -218,17 +218,23 @@ def test_representative_is_not_emailed_about_new_means_when_the_organisation_has
     assert emails_to(representative.email) == []
 
 
-def test_representative_is_emailed_about_new_means_on_submit_when_the_organisation_has_no_manager(
+def test_representative_is_emailed_about_new_means_when_issued_in_an_organisation_without_manager(
     anna, org, support, django_capture_on_commit_callbacks
 ):
+    """Rule 13, at issuance (one notice per means): tests/requests_app/test_representative_notice.py has the rest."""
     representative = RepresentativeFactory(organization=org, email="carla.smit@voorbeeld-bv1.nl")
     request = means_request_create(actor=anna, organization=org, people=[person()])
     request_sign_as_manager(actor=anna, request=request)
     # Anna's role ends before the form is handed in: nobody manages the organisation any more.
     manager_withdraw(actor=support, membership=Membership.objects.get(user=anna, organization=org))
+    request_submit(actor=support, request=request)
+    identity_check_record(
+        actor=support, request=request, method="copy_of_id", document_type="passport", document_last4="AB12"
+    )
+    request_approve(actor=support, request=request)
 
     with django_capture_on_commit_callbacks(execute=True):
-        request_submit(actor=support, request=request)
+        request_fulfil(actor=support, request=request)
 
     [email] = emails_to(representative.email)
     assert "Jan de Vries" in email.body
@@ -342,20 +348,3 @@ def test_a_second_open_link_request_for_the_same_person_is_refused(anna_of_both,
     with pytest.raises(ValidationError):
         link_request_create(actor=anna_of_both, user=bram, organization=org2)
     assert Request.objects.count() == 1
-
-
-def test_representative_notice_is_in_the_language_of_the_form(anna, org, support, django_capture_on_commit_callbacks):
-    representative = RepresentativeFactory(organization=org, email="carla.smit@voorbeeld-bv1.nl")
-    request = means_request_create(actor=anna, organization=org, people=[person()])
-    Request.objects.filter(pk=request.pk).update(language="en")
-    request.refresh_from_db()
-    request_sign_as_manager(actor=anna, request=request)
-    manager_withdraw(actor=support, membership=Membership.objects.get(user=anna, organization=org))
-    with django_capture_on_commit_callbacks(execute=True):
-        request_submit(actor=support, request=request)
-    from notifications.models import OutboxEmail
-
-    [email] = emails_to(representative.email)
-    row = OutboxEmail.objects.get(kind="new_means_representative", to=representative.email)
-    assert row.language == "en"
-    assert email.subject == row.subject

@@ -1,4 +1,4 @@
-"""The portal's URLs plus one bare view, for bench/manage_pages.py's throughput comparison.
+"""The portal's URLs plus one bare view, for bench/manage_pages.py throughput comparison.
 
 The bare view does what every page of a logged-in manager does before its own work —
 load the session and the user (the middleware) — and nothing else: the ceiling a page's

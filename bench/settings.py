@@ -1,5 +1,0 @@
-"""Production settings with bench/bare_urls.py: what gunicorn serves in bench/manage_pages.py."""
-
-from reconi.settings.production import *  # noqa: F403
-
-ROOT_URLCONF = "bench.bare_urls"
